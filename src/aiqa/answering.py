@@ -1,0 +1,49 @@
+"""The answerer interface, and what every answerer shares: refusals and citation numbering."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .chinese import Language
+from .models import Citation, Passage
+from .retrieval import Query
+
+REFUSALS: dict[Language, str] = {
+    "zh-Hans": "语料中没有找到这个问题的答案。",
+    "zh-Hant": "語料中沒有找到這個問題的答案。",
+    "en": "The corpus does not say.",
+}
+
+
+@dataclass
+class Draft:
+    """What an answerer returns; the pipeline adds the question, timings and retrieval list."""
+
+    answer: str
+    answerable: bool
+    citations: list[Citation] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+
+class Answerer(Protocol):
+    name: str
+
+    def answer(self, query: Query, passages: list[Passage]) -> Draft: ...
+
+
+def refusal(query: Query, notices: list[str] | None = None) -> Draft:
+    return Draft(answer=REFUSALS[query.language], answerable=False, notices=notices or [])
+
+
+def citation_for(n: int, passage: Passage, highlight: list[tuple[int, int]]) -> Citation:
+    return Citation(
+        n=n,
+        doc=passage.doc,
+        title=passage.title,
+        start=passage.start,
+        end=passage.end,
+        text=passage.text,
+        score=passage.score,
+        highlight=highlight,
+    )

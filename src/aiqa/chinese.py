@@ -1,0 +1,171 @@
+"""Chinese text handling: normalization, noise removal, sentence splitting, tokenization.
+
+Everything here serves what is *indexed*; what is shown and cited is always the verbatim original,
+so every function that drops text reports what it kept as offsets into its input.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+import numpy as np
+
+Language = Literal["zh-Hans", "zh-Hant", "en"]
+
+# Noise that is indexed badly and never answers anything. Footnote source blocks cut sentences of
+# some reports in half, so a block is removed together with the blank lines around it, joining the
+# halves, unless a heading follows.
+_NOISE = re.compile(
+    r"!\[[^\]\n]*\]\([^)\n]*\)"  # Markdown image stubs
+    r"|\n*[ \t]*<sup>\s*\d+\s*</sup>[ \t]*(?:来源|來源|资料来源|資料來源)[:：][^\n]*\n*(?!\s*#)"
+    r"|<sup>[^<\n]{0,12}</sup>"  # footnote markers
+    r"|京公网安备\s*\d+号"
+    r"|(?:特別聲明|特别声明)[:：][^\n]*?(?:服務|服务)。"
+    r"|Notice: The content above[ -~]*"
+)
+_HEADING_MARK = re.compile(r"^[ \t]*#{1,6}[ \t]+", re.MULTILINE)
+
+# A sentence ends at one of these, plus any closing quotes or brackets that follow it.
+_SENTENCE_END = re.compile(r"(?:[。！？；!?;]+|…+|\.(?=\s))[”’」』）)\"']*|\n+")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+_TOKEN_CHAR = re.compile(r"[\w\u3400-\u9fff]")
+
+
+@cache
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    return _t2s().convert(text)
+
+
+def normalize(text: str) -> str:
+    """Full-width to half-width (NFKC), Traditional to Simplified, lower case."""
+    return to_simplified(unicodedata.normalize("NFKC", text)).lower()
+
+
+def detect_language(text: str) -> Language:
+    """The question's language: English when it is mostly Latin words, else the Chinese script."""
+    han = len(_HAN.findall(text))
+    latin = sum(len(word) for word in _LATIN_WORD.findall(text))
+    if han == 0 or latin > 3 * han:
+        return "en"
+    return "zh-Hant" if to_simplified(text) != text else "zh-Hans"
+
+
+@dataclass(frozen=True)
+class CleanView:
+    """A document with noise removed; `origin[i]` is the original offset of `text[i]`."""
+
+    text: str
+    origin: np.ndarray
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        return int(self.origin[start]), int(self.origin[end - 1]) + 1
+
+
+def clean_view(text: str) -> CleanView:
+    keep = np.ones(len(text), dtype=bool)
+    for pattern in (_NOISE, _HEADING_MARK):
+        for match in pattern.finditer(text):
+            keep[match.start() : match.end()] = False
+    origin = np.flatnonzero(keep)
+    return CleanView(text="".join(text[i] for i in origin) if len(origin) < len(text) else text, origin=origin)
+
+
+def clean(text: str) -> str:
+    """The indexed form of a verbatim span, before normalization."""
+    return clean_view(text).text
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of `text`, trimmed of surrounding white space."""
+    spans = []
+    position = 0
+    for match in _SENTENCE_END.finditer(text):
+        spans.append((position, match.end()))
+        position = match.end()
+    spans.append((position, len(text)))
+    trimmed = []
+    for start, end in spans:
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if start < end and _TOKEN_CHAR.search(text, start, end):
+            trimmed.append((start, end))
+    return trimmed
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int  # offsets into the original document
+    end: int
+    clean: str
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Sentences of a document, found on its clean view, located in the original."""
+    view = clean_view(text)
+    sentences = []
+    for start, end in sentence_spans(view.text):
+        original_start, original_end = view.original_span(start, end)
+        sentences.append(Sentence(original_start, original_end, view.text[start:end]))
+    return sentences
+
+
+@cache
+def stopwords() -> frozenset[str]:
+    words = resources.files("aiqa").joinpath("data/stopwords.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in words.splitlines() if line.strip())
+
+
+_jieba_lock = threading.Lock()
+
+
+@cache
+def _jieba():
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    with _jieba_lock:  # jieba's lazy dictionary load is not thread-safe
+        tokenizer = jieba.Tokenizer()
+        tokenizer.initialize()
+    return tokenizer
+
+
+def words(normalized: str) -> list[str]:
+    """jieba words of already-normalized text, in search mode (long words also yield their parts)."""
+    return list(_jieba().cut_for_search(normalized, HMM=False))
+
+
+def tokenize(normalized: str) -> list[str]:
+    """BM25 tokens: jieba words that carry content, lower-cased, stopwords and punctuation dropped."""
+    stop = stopwords()
+    return [w for w in words(normalized) if w.strip() and w not in stop and _TOKEN_CHAR.search(w)]
+
+
+def to_language(text: str, language: Language) -> str:
+    """Render Chinese answer text in the script of the question (Traditional for zh-Hant)."""
+    if language != "zh-Hant":
+        return text
+    return _s2t().convert(text)
+
+
+@cache
+def _s2t():
+    import opencc
+
+    return opencc.OpenCC("s2t")

@@ -1,0 +1,212 @@
+"""The `aiqa` command line: maps options onto library calls and renders the results."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .errors import AiqaError
+from .settings import Settings
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="aiqa: ask questions about a corpus of Chinese documents and get answers with exact citations.",
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+CorpusOption = Annotated[
+    Path | None, typer.Option("--corpus", help="Corpus directory of .txt/.md files [env AIQA_CORPUS; default corpus/].")
+]
+IndexOption = Annotated[
+    Path | None, typer.Option("--index", help="Index directory [env AIQA_INDEX; default index/].")
+]
+KOption = Annotated[int | None, typer.Option("--k", min=1, max=50, help="Passages to answer from [env AIQA_K; default 5].")]
+
+STAGES = {"read": "Reading files", "embed": "Embedding chunks"}
+
+
+class _Handler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        err.print(f"[yellow]warning:[/] {escape(record.getMessage())}")
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return Settings().with_overrides(**overrides)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise AiqaError(f"Setting {field} is invalid ({first['msg']}); fix AIQA_{field.upper()} or the flag.") from None
+
+
+@contextmanager
+def _progress(enabled: bool = True) -> Iterator[object]:
+    """A progress callback drawing one bar per build stage on stderr (silent when not a terminal)."""
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=True, disable=not enabled,
+    ) as bars:
+        tasks: dict[str, int] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bars.add_task(STAGES.get(stage, stage), total=total)
+            bars.update(tasks[stage], completed=done, total=total)
+
+        yield report
+
+
+def _fail(error: AiqaError) -> None:
+    err.print(f"[red]error:[/] {escape(str(error))}")
+    raise typer.Exit(code=1)
+
+
+@app.command("index")
+def index_command(
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-chunk and re-embed every file.")] = False,
+) -> None:
+    """Build or update the index; only files that changed are processed again."""
+    from .pipeline import build
+    from .embedders import choose_embedder
+
+    try:
+        settings = _settings(corpus=corpus, index=index)
+        choice = choose_embedder(settings)
+        err.print(f"embedder: {escape(choice.description)}")
+        with _progress() as progress:
+            report = build(settings, rebuild=rebuild, progress=progress, choice=choice)
+    except AiqaError as error:
+        _fail(error)
+    summary = Table(show_header=False, box=None)
+    summary.add_row("index", str(settings.index))
+    summary.add_row("files", f"{report.files} ({len(report.added)} added, {len(report.changed)} changed, "
+                    f"{len(report.removed)} removed, {len(report.unchanged)} unchanged)")
+    summary.add_row("chunks", f"{report.chunks} ({report.embedded_chunks} embedded)")
+    summary.add_row("embedder", report.embedder)
+    summary.add_row("seconds", f"{report.seconds:.2f}")
+    if report.skipped:
+        summary.add_row("skipped", ", ".join(report.skipped))
+    out.print(summary)
+
+
+@app.command("ask")
+def ask_command(
+    question: Annotated[str, typer.Argument(help="The question, in Chinese (either script) or English.")],
+    k: KOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")] = False,
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+) -> None:
+    """Answer one question with numbered citations (builds the index first if it is missing)."""
+    from .pipeline import Pipeline, clean_question
+
+    try:
+        settings = _settings(corpus=corpus, index=index, k=k)
+        clean_question(question)
+        with _progress(enabled=not as_json) as progress:
+            pipeline = Pipeline.open(settings, progress=progress)
+        if not as_json:
+            err.print(f"[dim]embedder: {escape(pipeline.choice.description)}[/]")
+        answer = pipeline.ask(question, k=settings.k)
+    except AiqaError as error:
+        _fail(error)
+    if as_json:
+        sys.stdout.write(json.dumps(answer.to_json_dict(), ensure_ascii=False) + "\n")
+        return
+    for notice in answer.notices:
+        err.print(f"[yellow]notice:[/] {escape(notice)}")
+    out.print(escape(answer.answer), style=None if answer.answerable else "yellow")
+    for citation in answer.citations:
+        out.print(
+            f"\n[bold][{citation.n}][/] {escape(citation.title)} — {escape(citation.doc)} "
+            f"[dim]chars {citation.start}–{citation.end}[/]"
+        )
+        out.print(f"    {escape(citation.text.strip())}", highlight=False)
+
+
+@app.command("eval")
+def eval_command(
+    questions: Annotated[Path, typer.Argument(help="Gold questions, one JSON object per line.")],
+    results: Annotated[Path | None, typer.Option("--out", help="Write one result row per question here.")] = None,
+    k: KOption = None,
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+) -> None:
+    """Run every question of a gold file through `ask` and print the metrics."""
+    from .evaluation import METRIC_NAMES, evaluate, metrics_by_language, read_gold
+    from .loading import load_corpus
+    from .pipeline import Pipeline
+
+    try:
+        settings = _settings(corpus=corpus, index=index, k=k)
+        gold = read_gold(questions)
+        with _progress() as progress:
+            pipeline = Pipeline.open(settings, progress=progress)
+        err.print(f"embedder: {escape(pipeline.choice.description)}")
+        documents = {d.doc: d.text for d in load_corpus(settings.corpus)}
+        rows = evaluate(gold, lambda q: pipeline.ask(q, k=settings.k), documents, out=results)
+    except AiqaError as error:
+        _fail(error)
+    table = Table(title=f"{questions} — {len(rows)} questions, k={settings.k}")
+    by_language = metrics_by_language(rows)
+    table.add_column("metric")
+    for column in by_language:
+        table.add_column(column, justify="right")
+    for name in METRIC_NAMES:
+        table.add_row(name, *(_format(values[name]) for values in by_language.values()))
+    out.print(table)
+    if results:
+        err.print(f"results written to {results}")
+
+
+def _format(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.0f}" if float(value).is_integer() and value > 1 else f"{value:.3f}"
+
+
+@app.command("serve")
+def serve_command(
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on [env AIQA_HOST; default 127.0.0.1].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [env AIQA_PORT; default 7860].")] = None,
+    share: Annotated[bool | None, typer.Option("--share/--no-share", help="Create a public Gradio link.")] = None,
+) -> None:
+    """Start the chat UI (builds the index first if it is missing)."""
+    from .ui import serve
+
+    try:
+        serve(_settings(corpus=corpus, index=index, host=host, port=port, share=share))
+    except AiqaError as error:
+        _fail(error)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, handlers=[_Handler()], force=True)
+    logging.getLogger("bm25s").setLevel(logging.ERROR)
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise SystemExit(130) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""Loading: find corpus files, decode them, and give each a title."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import logging
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import CorpusError
+from .models import Document
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = (".txt", ".md")
+# Files larger than this are almost never prose; they are skipped rather than slowing every build.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+_MARKDOWN_HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+_ORIGINAL_TITLE = re.compile(r"原[标標][题題][:：]\s*《([^》\n]+)》")
+_MEANINGFUL = re.compile(r"[\w\u3400-\u9fff]")
+_IMAGE_STUB = re.compile(r"^!\[[^\]]*\]\([^)]*\)$")
+_MAGIC = (b"%PDF", b"PK\x03\x04", b"\x7fELF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\x1f\x8b")
+
+
+class DecodeError(ValueError):
+    pass
+
+
+def decode(raw: bytes) -> str:
+    """Decode UTF-8 (with or without BOM), UTF-16 (with BOM) or GB18030; reject binary data."""
+    if raw.startswith(codecs.BOM_UTF8):
+        return raw[len(codecs.BOM_UTF8) :].decode("utf-8")
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return raw.decode("utf-16")
+    if raw.startswith(_MAGIC):
+        raise DecodeError("binary file")
+    if b"\x00" in raw[:4096]:
+        # UTF-16 without a BOM shows NULs between ASCII characters; anything else with NULs is binary.
+        for encoding in ("utf-16-le", "utf-16-be"):
+            try:
+                text = raw.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            if _looks_like_text(text):
+                return text
+        raise DecodeError("binary file")
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if _looks_like_text(text):
+            return text
+    raise DecodeError("not UTF-8, UTF-16 or GB18030 text")
+
+
+def _looks_like_text(text: str) -> bool:
+    sample = text[:4096]
+    if not sample:
+        return True
+    control = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f")
+    return control / len(sample) < 0.01 and "\x00" not in sample
+
+
+def title_of(text: str, fallback: str) -> str:
+    """A Markdown heading, a 原标题:《…》 line, or else the first meaningful line."""
+    for pattern in (_ORIGINAL_TITLE, _MARKDOWN_HEADING):
+        match = pattern.search(text)
+        if match:
+            return match.group(1).strip()[:120]
+    for line in text.splitlines():
+        line = line.strip()
+        if _MEANINGFUL.search(line) and not _IMAGE_STUB.match(line):
+            return line[:60] + ("…" if len(line) > 60 else "")
+    return fallback
+
+
+def corpus_files(corpus: Path) -> Iterator[Path]:
+    """Every .txt/.md file below `corpus`, sorted, following directory links at most once."""
+    if not corpus.is_dir():
+        raise CorpusError(f"Corpus directory {corpus} does not exist; create it and put .txt or .md files in it.")
+    seen: set[tuple[int, int]] = set()
+    for root, dirs, files in os.walk(corpus, followlinks=True):
+        try:
+            stat = os.stat(root)
+        except OSError:
+            dirs[:] = []
+            continue
+        if (stat.st_dev, stat.st_ino) in seen:  # a directory link loop
+            dirs[:] = []
+            continue
+        seen.add((stat.st_dev, stat.st_ino))
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.lower().endswith(SUFFIXES) and not name.startswith("."):
+                yield Path(root) / name
+
+
+def relative_name(path: Path, corpus: Path) -> str:
+    return path.relative_to(corpus).as_posix()
+
+
+def read_document(path: Path, corpus: Path) -> Document | None:
+    """The decoded document, or None (with one warning) when the file is unusable or empty."""
+    name = relative_name(path, corpus)
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            log.warning("skipped %s: larger than %d MB", name, MAX_FILE_BYTES // 2**20)
+            return None
+        raw = path.read_bytes()
+    except OSError as error:
+        log.warning("skipped %s: cannot read it (%s)", name, error.strerror or error)
+        return None
+    try:
+        text = decode(raw)
+    except (DecodeError, UnicodeDecodeError) as error:
+        log.warning("skipped %s: %s", name, error)
+        return None
+    if not text.strip():
+        log.warning("skipped %s: empty", name)
+        return None
+    return Document(doc=name, title=title_of(text, fallback=path.stem), text=text, sha256=sha256(raw))
+
+
+def sha256(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def load_corpus(corpus: Path) -> list[Document]:
+    return [doc for path in corpus_files(corpus) if (doc := read_document(path, corpus)) is not None]

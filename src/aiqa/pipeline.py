@@ -1,0 +1,105 @@
+"""The pipeline: open (or build) the index, then answer questions with it."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+from .answering import Answerer
+from .chunking import ChunkingParams
+from .embedders import EmbedderChoice, choose_embedder
+from .errors import IndexStateError, QuestionError
+from .extractive import ExtractiveAnswerer
+from .models import Answer
+from .retrieval import HybridRetriever, make_query
+from .settings import Settings
+from .store import BuildReport, CorpusChanges, LoadedIndex, Progress, build_index, corpus_changes, incompatibility, load_index, read_manifest
+
+MAX_QUESTION_CHARS = 2000
+RETRIEVED_SHOWN = 10
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def chunking_params(settings: Settings) -> ChunkingParams:
+    return ChunkingParams(chunk_chars=settings.chunk_chars, chunk_overlap=settings.chunk_overlap)
+
+
+def clean_question(question: str) -> str:
+    """The question with control characters removed, or a QuestionError a user can act on."""
+    question = _CONTROL.sub(" ", question).strip()
+    if not question:
+        raise QuestionError("The question is empty; type a question about the corpus.")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise QuestionError(
+            f"The question is {len(question):,} characters long; keep it under {MAX_QUESTION_CHARS:,} characters."
+        )
+    return question
+
+
+def build(settings: Settings, *, rebuild: bool = False, progress: Progress | None = None,
+          choice: EmbedderChoice | None = None) -> BuildReport:
+    choice = choice or choose_embedder(settings)
+    return build_index(
+        settings.corpus, settings.index, choice.embedder, chunking_params(settings), rebuild=rebuild, progress=progress
+    )
+
+
+@dataclass
+class Pipeline:
+    settings: Settings
+    choice: EmbedderChoice
+    index: LoadedIndex
+    answerers: dict[str, Answerer]
+    build_report: BuildReport | None = None
+
+    @classmethod
+    def open(cls, settings: Settings, *, build_if_missing: bool = True, progress: Progress | None = None) -> Pipeline:
+        """Load the index, building it first when there is none (and the caller allows it)."""
+        choice = choose_embedder(settings)
+        report = None
+        manifest = read_manifest(settings.index)
+        if manifest is None:
+            if not build_if_missing:
+                raise IndexStateError(f"There is no index in {settings.index}; run `aiqa index` to build it.")
+            report = build(settings, progress=progress, choice=choice)
+        else:
+            reason = incompatibility(manifest, choice.embedder, chunking_params(settings))
+            if reason:
+                raise IndexStateError(f"The index in {settings.index} cannot be used: {reason}; run `aiqa index`.")
+        index = load_index(settings.index)
+        return cls(settings, choice, index, make_answerers(settings, index), report)
+
+    @property
+    def answerer_names(self) -> list[str]:
+        return list(self.answerers)
+
+    def corpus_changes(self) -> CorpusChanges:
+        return corpus_changes(self.settings.corpus, self.index.manifest)
+
+    def ask(self, question: str, k: int | None = None, answerer: str | None = None) -> Answer:
+        started = time.perf_counter()
+        question = clean_question(question)
+        k = k or self.settings.k
+        query = make_query(question)
+        retriever = HybridRetriever(self.index, self.choice.embedder)
+        retrieved = retriever.retrieve(query, max(k, RETRIEVED_SHOWN))
+        chosen = self.answerers[answerer or next(iter(self.answerers))]
+        draft = chosen.answer(query, retrieved[:k])
+        return Answer(
+            question=question,
+            answer=draft.answer,
+            answerable=draft.answerable,
+            citations=draft.citations,
+            retrieved=retrieved[:RETRIEVED_SHOWN],
+            embedder=self.choice.embedder.id,
+            answerer=chosen.name,
+            latency_ms=round((time.perf_counter() - started) * 1000, 1),
+            notices=draft.notices,
+        )
+
+
+def make_answerers(settings: Settings, index: LoadedIndex) -> dict[str, Answerer]:
+    return {"extractive": ExtractiveAnswerer(index.idf)}
+
+

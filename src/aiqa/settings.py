@@ -1,0 +1,50 @@
+"""Configuration: defaults, overridden by `AIQA_*` environment variables, overridden by CLI flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EmbedderChoice = Literal["auto", "offline", "sentence-transformers"]
+AnswererChoice = Literal["auto", "extractive", "llm"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AIQA_", extra="ignore")
+
+    corpus: Path = Path("corpus")
+    index: Path = Path("index")
+
+    embedder: EmbedderChoice = "auto"
+    embed_model: str = "BAAI/bge-m3"
+    embed_batch_size: int = Field(32, ge=1)
+    hub_timeout: float = Field(1.5, gt=0, description="seconds to wait for the model hub in auto mode")
+
+    # Chunking: sentences are packed up to chunk_chars characters, with chunk_overlap sentences
+    # carried over. 160 characters keeps the top 5 passages well under 1,500 characters and
+    # scored best on the dev set (see README, "How it works").
+    chunk_chars: int = Field(160, ge=20, le=4000)
+    chunk_overlap: int = Field(1, ge=0, le=5)
+
+    k: int = Field(5, ge=1, le=50)
+
+    answerer: AnswererChoice = "auto"
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout: float = Field(30.0, gt=0)
+    llm_temperature: float = Field(0.1, ge=0, le=2)
+
+    reranker: str | None = None
+
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=0, le=65535)
+    share: bool = False
+
+    def with_overrides(self, **overrides: object) -> Settings:
+        """A copy with the given non-None values replaced (how CLI flags win over the environment)."""
+        given = {key: value for key, value in overrides.items() if value is not None}
+        return self.model_validate({**self.model_dump(), **given})

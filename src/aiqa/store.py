@@ -1,0 +1,437 @@
+"""The index store: one directory of plain files with a manifest, built aside and renamed into place.
+
+index/
+  manifest.json   what built it: schema, aiqa version, embedder, chunking, a sha256 per corpus file
+  chunks.jsonl    one Chunk per line, in id order
+  tokens.jsonl    the BM25 tokens of each chunk (kept so unchanged files are never re-tokenized)
+  dense.faiss     inner-product FAISS index over L2-normalized vectors, row i = chunk i
+  bm25/           bm25s's own files
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ValidationError
+
+from . import __version__
+from .chinese import tokenize
+from .chunking import ChunkingParams, chunk_document
+from .embedding import Embedder
+from .errors import CorpusError, IndexStateError
+from .loading import corpus_files, read_document, relative_name, sha256
+from .models import Chunk
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+EMBED_BATCH = 64
+
+Progress = Callable[[str, int, int], None]
+"""progress(stage, done, total): called as files are read and chunks are embedded."""
+
+
+class EmbedderInfo(BaseModel):
+    id: str
+    dimension: int
+
+
+class FileEntry(BaseModel):
+    sha256: str
+    title: str
+    chunks: int
+    size: int = -1
+    mtime_ns: int = -1
+
+
+class CorpusChanges(BaseModel):
+    """How the corpus differs from what the index was built from."""
+
+    added: list[str] = []
+    changed: list[str] = []
+    removed: list[str] = []
+
+    @property
+    def any(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+    def describe(self) -> str:
+        parts = [f"{len(names)} {label}" for label, names in
+                 (("added", self.added), ("changed", self.changed), ("removed", self.removed)) if names]
+        return ", ".join(parts)
+
+
+class Manifest(BaseModel):
+    schema_version: int
+    aiqa_version: str
+    embedder: EmbedderInfo
+    chunking: dict[str, int]
+    files: dict[str, FileEntry]
+    skipped: list[str] = []
+    built_at: str
+
+
+class BuildReport(BaseModel):
+    files: int
+    chunks: int
+    embedder: str
+    seconds: float
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+    unchanged: list[str]
+    skipped: list[str]
+    embedded_chunks: int
+    rebuilt: bool
+
+    @property
+    def changed_anything(self) -> bool:
+        return bool(self.added or self.changed or self.removed or self.rebuilt)
+
+
+@dataclass
+class LoadedIndex:
+    directory: Path
+    manifest: Manifest
+    chunks: list[Chunk]
+    dense: object  # faiss.Index
+    bm25: object  # bm25s.BM25
+    _document_frequency: np.ndarray | None = field(default=None, repr=False)
+
+    def idf(self, tokens: list[str]) -> np.ndarray:
+        """Inverse document frequency of each token over the chunks (unseen tokens get the maximum)."""
+        if self._document_frequency is None:
+            self._document_frequency = np.diff(np.asarray(self.bm25.scores["indptr"]))
+        vocab = self.bm25.vocab_dict
+        total = max(len(self.chunks), 1)
+        frequencies = np.array(
+            [self._document_frequency[vocab[t]] if t in vocab else 0 for t in tokens], dtype=np.float64
+        )
+        return np.log((total + 1) / (frequencies + 0.5))
+
+    def has_token(self, token: str) -> bool:
+        return token in self.bm25.vocab_dict
+
+
+def _manifest_path(directory: Path) -> Path:
+    return directory / "manifest.json"
+
+
+def _previous(directory: Path) -> Path:
+    return directory.with_name(f".{directory.name}.previous")
+
+
+def _recover(directory: Path) -> None:
+    """Finish a swap that was interrupted between its two renames."""
+    previous = _previous(directory)
+    if not directory.exists() and previous.exists():
+        previous.rename(directory)
+
+
+def read_manifest(directory: Path) -> Manifest | None:
+    """The manifest of the index in `directory`, or None when there is no index there."""
+    _recover(directory)
+    path = _manifest_path(directory)
+    if not path.exists():
+        return None
+    try:
+        return Manifest.model_validate_json(path.read_text(encoding="utf-8"))
+    except (ValidationError, ValueError, OSError) as error:
+        raise IndexStateError(
+            f"The index in {directory} is damaged ({type(error).__name__}); run `aiqa index --rebuild`."
+        ) from error
+
+
+def chunking_dict(params: ChunkingParams) -> dict[str, int]:
+    return {"chunk_chars": params.chunk_chars, "chunk_overlap": params.chunk_overlap}
+
+
+def incompatibility(manifest: Manifest, embedder: Embedder, params: ChunkingParams) -> str | None:
+    """Why an index cannot serve this embedder and chunking, or None when it can."""
+    if manifest.schema_version != SCHEMA_VERSION:
+        return f"it has schema version {manifest.schema_version}, this aiqa reads {SCHEMA_VERSION}"
+    if manifest.embedder.id != embedder.id or manifest.embedder.dimension != embedder.dimension:
+        return f"it was built with embedder {manifest.embedder.id}, the active embedder is {embedder.id}"
+    if manifest.chunking != chunking_dict(params):
+        return f"it was built with chunking {manifest.chunking}, settings ask for {chunking_dict(params)}"
+    return None
+
+
+def load_index(directory: Path) -> LoadedIndex:
+    import bm25s
+    import faiss
+
+    manifest = read_manifest(directory)
+    if manifest is None:
+        raise IndexStateError(f"There is no index in {directory}; run `aiqa index` to build it.")
+    try:
+        with open(directory / "chunks.jsonl", encoding="utf-8") as handle:
+            chunks = [Chunk.model_validate_json(line) for line in handle]
+        dense = faiss.read_index(str(directory / "dense.faiss"))
+        bm25 = bm25s.BM25.load(str(directory / "bm25"), load_vocab=True, show_progress=False)
+    except (OSError, RuntimeError, ValueError, ValidationError, KeyError) as error:
+        raise IndexStateError(
+            f"The index in {directory} is damaged or incomplete ({type(error).__name__}); "
+            "run `aiqa index --rebuild`."
+        ) from error
+    expected = sum(entry.chunks for entry in manifest.files.values())
+    if not (len(chunks) == dense.ntotal == expected) or dense.d != manifest.embedder.dimension:
+        raise IndexStateError(f"The index in {directory} is inconsistent; run `aiqa index --rebuild`.")
+    return LoadedIndex(directory, manifest, chunks, dense, bm25)
+
+
+@contextlib.contextmanager
+def build_lock(directory: Path) -> Iterator[None]:
+    """One build per index at a time; a second one fails at once with a clear message."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = directory.with_name(f".{directory.name}.lock")
+    with open(lock_path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexStateError(
+                f"Another aiqa process is building the index in {directory}; wait for it to finish."
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@dataclass
+class _Reusable:
+    chunks: list[Chunk]
+    tokens: list[list[str]]
+    vectors: np.ndarray
+
+
+def _reusable_by_file(directory: Path) -> dict[str, _Reusable]:
+    """Chunks, tokens and vectors of the old index, grouped by file."""
+    old = load_index(directory)
+    with open(directory / "tokens.jsonl", encoding="utf-8") as handle:
+        tokens = [json.loads(line) for line in handle]
+    vectors = old.dense.reconstruct_n(0, old.dense.ntotal)
+    by_file: dict[str, _Reusable] = {}
+    for chunk, chunk_tokens in zip(old.chunks, tokens, strict=True):
+        entry = by_file.setdefault(chunk.doc, _Reusable([], [], np.empty(0)))
+        entry.chunks.append(chunk)
+        entry.tokens.append(chunk_tokens)
+    for entry in by_file.values():
+        entry.vectors = vectors[[chunk.id for chunk in entry.chunks]]
+    return by_file
+
+
+def build_index(
+    corpus: Path,
+    directory: Path,
+    embedder: Embedder,
+    params: ChunkingParams,
+    *,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Build or update the index; only files whose hash changed are chunked and embedded again."""
+    started = time.perf_counter()
+    with build_lock(directory):
+        paths = list(corpus_files(corpus))
+        old_manifest = None if rebuild else _compatible_manifest(directory, embedder, params)
+        reusable: dict[str, _Reusable] = {}
+        if old_manifest is not None:
+            try:
+                reusable = _reusable_by_file(directory)
+            except IndexStateError as error:
+                log.warning("rebuilding everything: %s", error)
+                old_manifest = None
+
+        chunks: list[Chunk] = []
+        tokens: list[list[str]] = []
+        vector_parts: list[np.ndarray] = []
+        files: dict[str, FileEntry] = {}
+        added, changed, unchanged, skipped = [], [], [], []
+        pending: list[Chunk] = []  # chunks still to embed, in order, with their slot in vector_parts
+        pending_slots: list[int] = []
+
+        for number, path in enumerate(paths, start=1):
+            if progress:
+                progress("read", number, len(paths))
+            name = relative_name(path, corpus)
+            old_entry = old_manifest.files.get(name) if old_manifest else None
+            try:
+                raw_hash = sha256(path.read_bytes())
+            except OSError as error:
+                log.warning("skipped %s: cannot read it (%s)", name, error.strerror or error)
+                skipped.append(name)
+                continue
+            if old_entry and old_entry.sha256 == raw_hash and name in reusable:
+                kept = reusable[name]
+                first_id = len(chunks)
+                chunks.extend(chunk.model_copy(update={"id": first_id + i}) for i, chunk in enumerate(kept.chunks))
+                tokens.extend(kept.tokens)
+                vector_parts.append(kept.vectors)
+                files[name] = old_entry.model_copy(update=_stat_fields(path))
+                unchanged.append(name)
+                continue
+            document = read_document(path, corpus)
+            if document is None:
+                skipped.append(name)
+                continue
+            new_chunks = chunk_document(document, params, first_id=len(chunks))
+            if not new_chunks:
+                skipped.append(name)
+                continue
+            chunks.extend(new_chunks)
+            tokens.extend(tokenize(chunk.indexed) for chunk in new_chunks)
+            pending.extend(new_chunks)
+            pending_slots.append(len(vector_parts))
+            vector_parts.append(np.empty((len(new_chunks), embedder.dimension), dtype=np.float32))
+            files[name] = FileEntry(
+                sha256=document.sha256, title=document.title, chunks=len(new_chunks), **_stat_fields(path)
+            )
+            (changed if old_entry else added).append(name)
+
+        if not chunks:
+            raise CorpusError(
+                f"The corpus directory {corpus} has no readable .txt or .md files; add some and run again."
+            )
+        _embed_pending(embedder, pending, pending_slots, vector_parts, progress)
+        vectors = np.vstack(vector_parts).astype(np.float32, copy=False)
+        removed = sorted(set(old_manifest.files) - set(files)) if old_manifest else []
+        manifest = Manifest(
+            schema_version=SCHEMA_VERSION,
+            aiqa_version=__version__,
+            embedder=EmbedderInfo(id=embedder.id, dimension=embedder.dimension),
+            chunking=chunking_dict(params),
+            files=files,
+            skipped=skipped,
+            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        _write_atomically(directory, manifest, chunks, tokens, vectors)
+        return BuildReport(
+            files=len(files),
+            chunks=len(chunks),
+            embedder=embedder.id,
+            seconds=round(time.perf_counter() - started, 3),
+            added=added,
+            changed=changed,
+            removed=removed,
+            unchanged=unchanged,
+            skipped=skipped,
+            embedded_chunks=len(pending),
+            rebuilt=old_manifest is None,
+        )
+
+
+def _stat_fields(path: Path) -> dict[str, int]:
+    stat = path.stat()
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def corpus_changes(corpus: Path, manifest: Manifest) -> CorpusChanges:
+    """Files added, changed or removed since the index was built; hashes only files whose stat differs."""
+    changes = CorpusChanges()
+    seen = set()
+    for path in corpus_files(corpus):
+        name = relative_name(path, corpus)
+        seen.add(name)
+        entry = manifest.files.get(name)
+        if entry is None:
+            if name not in manifest.skipped:
+                changes.added.append(name)
+            continue
+        try:
+            if _stat_fields(path) == {"size": entry.size, "mtime_ns": entry.mtime_ns}:
+                continue
+            if sha256(path.read_bytes()) != entry.sha256:
+                changes.changed.append(name)
+        except OSError:
+            changes.changed.append(name)
+    changes.removed = sorted(set(manifest.files) - seen)
+    return changes
+
+
+def _compatible_manifest(directory: Path, embedder: Embedder, params: ChunkingParams) -> Manifest | None:
+    try:
+        manifest = read_manifest(directory)
+    except IndexStateError as error:
+        log.warning("rebuilding everything: %s", error)
+        return None
+    if manifest is None:
+        return None
+    reason = incompatibility(manifest, embedder, params)
+    if reason:
+        log.info("rebuilding everything: %s", reason)
+        return None
+    return manifest
+
+
+def _embed_pending(
+    embedder: Embedder,
+    pending: list[Chunk],
+    slots: list[int],
+    vector_parts: list[np.ndarray],
+    progress: Progress | None,
+) -> None:
+    if not pending:
+        return
+    embedded = np.empty((len(pending), embedder.dimension), dtype=np.float32)
+    for first in range(0, len(pending), EMBED_BATCH):
+        batch = pending[first : first + EMBED_BATCH]
+        embedded[first : first + len(batch)] = embedder.embed([chunk.indexed for chunk in batch])
+        if progress:
+            progress("embed", first + len(batch), len(pending))
+    position = 0
+    for slot in slots:
+        size = len(vector_parts[slot])
+        vector_parts[slot] = embedded[position : position + size]
+        position += size
+
+
+def _write_atomically(
+    directory: Path, manifest: Manifest, chunks: list[Chunk], tokens: list[list[str]], vectors: np.ndarray
+) -> None:
+    import bm25s
+    import faiss
+
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.building-", dir=directory.parent))
+    try:
+        with open(staging / "chunks.jsonl", "w", encoding="utf-8") as handle:
+            for chunk in chunks:
+                handle.write(chunk.model_dump_json() + "\n")
+        with open(staging / "tokens.jsonl", "w", encoding="utf-8") as handle:
+            for chunk_tokens in tokens:
+                handle.write(json.dumps(chunk_tokens, ensure_ascii=False) + "\n")
+        dense = faiss.IndexFlatIP(vectors.shape[1])
+        dense.add(vectors)
+        faiss.write_index(dense, str(staging / "dense.faiss"))
+        bm25 = bm25s.BM25()
+        bm25.index(tokens, show_progress=False)
+        bm25.save(str(staging / "bm25"), show_progress=False)
+        # Built files never belong in version control, wherever the index directory is.
+        (staging / ".gitignore").write_text("*\n", encoding="utf-8")
+        # The manifest goes last: a staging directory without one is never mistaken for an index.
+        _manifest_path(staging).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+        _swap_into_place(staging, directory)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _swap_into_place(staging: Path, directory: Path) -> None:
+    previous = _previous(directory)
+    shutil.rmtree(previous, ignore_errors=True)
+    if directory.exists():
+        directory.rename(previous)
+    staging.rename(directory)
+    shutil.rmtree(previous, ignore_errors=True)
