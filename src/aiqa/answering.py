@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -30,6 +31,17 @@ class Answerer(Protocol):
     name: str
 
     def answer(self, query: Query, passages: list[Passage]) -> Draft: ...
+
+    def stream(self, query: Query, passages: list[Passage]) -> Iterator[str | Draft]:
+        """Text deltas of the answer as it is composed, then the final (checked) Draft."""
+        ...
+
+
+def stream_whole(draft: Draft) -> Iterator[str | Draft]:
+    """A stream for answerers that compose all at once: one delta per sentence, then the draft."""
+    for piece in draft.answer.split(" "):
+        yield piece + " "
+    yield draft
 
 
 def refusal(query: Query, notices: list[str] | None = None) -> Draft:

@@ -80,7 +80,9 @@ def clean_view(text: str) -> CleanView:
         for match in pattern.finditer(text):
             keep[match.start() : match.end()] = False
     origin = np.flatnonzero(keep)
-    return CleanView(text="".join(text[i] for i in origin) if len(origin) < len(text) else text, origin=origin)
+    return CleanView(
+        text="".join(text[i] for i in origin) if len(origin) < len(text) else text, origin=origin
+    )
 
 
 def clean(text: str) -> str:

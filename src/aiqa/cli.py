@@ -29,12 +29,15 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 CorpusOption = Annotated[
-    Path | None, typer.Option("--corpus", help="Corpus directory of .txt/.md files [env AIQA_CORPUS; default corpus/].")
+    Path | None,
+    typer.Option("--corpus", help="Corpus directory of .txt/.md files [env AIQA_CORPUS; default corpus/]."),
 ]
 IndexOption = Annotated[
     Path | None, typer.Option("--index", help="Index directory [env AIQA_INDEX; default index/].")
 ]
-KOption = Annotated[int | None, typer.Option("--k", min=1, max=50, help="Passages to answer from [env AIQA_K; default 5].")]
+KOption = Annotated[
+    int | None, typer.Option("--k", min=1, max=50, help="Passages to answer from [env AIQA_K; default 5].")
+]
 
 STAGES = {"read": "Reading files", "embed": "Embedding chunks"}
 
@@ -50,15 +53,22 @@ def _settings(**overrides: object) -> Settings:
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
-        raise AiqaError(f"Setting {field} is invalid ({first['msg']}); fix AIQA_{field.upper()} or the flag.") from None
+        raise AiqaError(
+            f"Setting {field} is invalid ({first['msg']}); fix AIQA_{field.upper()} or the flag."
+        ) from None
 
 
 @contextmanager
 def _progress(enabled: bool = True) -> Iterator[object]:
     """A progress callback drawing one bar per build stage on stderr (silent when not a terminal)."""
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=True, disable=not enabled,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not enabled,
     ) as bars:
         tasks: dict[str, int] = {}
 
@@ -82,8 +92,8 @@ def index_command(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-chunk and re-embed every file.")] = False,
 ) -> None:
     """Build or update the index; only files that changed are processed again."""
-    from .pipeline import build
     from .embedders import choose_embedder
+    from .pipeline import build
 
     try:
         settings = _settings(corpus=corpus, index=index)
@@ -95,8 +105,11 @@ def index_command(
         _fail(error)
     summary = Table(show_header=False, box=None)
     summary.add_row("index", str(settings.index))
-    summary.add_row("files", f"{report.files} ({len(report.added)} added, {len(report.changed)} changed, "
-                    f"{len(report.removed)} removed, {len(report.unchanged)} unchanged)")
+    summary.add_row(
+        "files",
+        f"{report.files} ({len(report.added)} added, {len(report.changed)} changed, "
+        f"{len(report.removed)} removed, {len(report.unchanged)} unchanged)",
+    )
     summary.add_row("chunks", f"{report.chunks} ({report.embedded_chunks} embedded)")
     summary.add_row("embedder", report.embedder)
     summary.add_row("seconds", f"{report.seconds:.2f}")
@@ -143,7 +156,9 @@ def ask_command(
 @app.command("eval")
 def eval_command(
     questions: Annotated[Path, typer.Argument(help="Gold questions, one JSON object per line.")],
-    results: Annotated[Path | None, typer.Option("--out", help="Write one result row per question here.")] = None,
+    results: Annotated[
+        Path | None, typer.Option("--out", help="Write one result row per question here.")
+    ] = None,
     k: KOption = None,
     corpus: CorpusOption = None,
     index: IndexOption = None,
@@ -185,9 +200,13 @@ def _format(value: float | None) -> str:
 def serve_command(
     corpus: CorpusOption = None,
     index: IndexOption = None,
-    host: Annotated[str | None, typer.Option(help="Address to listen on [env AIQA_HOST; default 127.0.0.1].")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on [env AIQA_HOST; default 127.0.0.1].")
+    ] = None,
     port: Annotated[int | None, typer.Option(help="Port [env AIQA_PORT; default 7860].")] = None,
-    share: Annotated[bool | None, typer.Option("--share/--no-share", help="Create a public Gradio link.")] = None,
+    share: Annotated[
+        bool | None, typer.Option("--share/--no-share", help="Create a public Gradio link.")
+    ] = None,
 ) -> None:
     """Start the chat UI (builds the index first if it is missing)."""
     from .ui import serve

@@ -19,4 +19,6 @@ class EmbedderChoice:
 
 
 def choose_embedder(settings: Settings) -> EmbedderChoice:
-    return EmbedderChoice(HashingEmbedder(), "offline embedder: the built-in default, no model weights needed")
+    return EmbedderChoice(
+        HashingEmbedder(), "offline embedder: the built-in default, no model weights needed"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -102,7 +103,11 @@ class Row(BaseModel):
 
 def score(gold: GoldQuestion, answer: Answer, documents: dict[str, str]) -> Row:
     first_hit = next(
-        (rank for rank, passage in enumerate(answer.retrieved[:10], start=1) if _hits(passage, gold, documents)),
+        (
+            rank
+            for rank, passage in enumerate(answer.retrieved[:10], start=1)
+            if _hits(passage, gold, documents)
+        ),
         None,
     )
     exact = sum(1 for c in answer.citations if documents.get(c.doc, "")[c.start : c.end] == c.text)
@@ -146,7 +151,9 @@ def metrics(rows: list[Row]) -> dict[str, float | None]:
         "questions": len(rows),
         "recall@1": share(answerable, lambda r: r.first_hit == 1),
         "recall@5": share(answerable, lambda r: r.first_hit is not None and r.first_hit <= 5),
-        "MRR@10": (sum(1 / r.first_hit for r in answerable if r.first_hit) / len(answerable)) if answerable else None,
+        "MRR@10": (sum(1 / r.first_hit for r in answerable if r.first_hit) / len(answerable))
+        if answerable
+        else None,
         "answer hit": share(answerable, lambda r: r.answer_hit),
         "unanswerable refusal": share(unanswerable, lambda r: r.refused),
         "false refusal": share(answerable, lambda r: r.refused),
@@ -172,8 +179,8 @@ def evaluate(
 ) -> list[Row]:
     """Ask every question, score it, and write one `ask --json` object plus "id" per line to `out`."""
     rows = []
-    handle = open(out, "w", encoding="utf-8") if out else None
-    try:
+    with contextlib.ExitStack() as stack:
+        handle = stack.enter_context(open(out, "w", encoding="utf-8")) if out else None
         for gold in questions:
             started = time.perf_counter()
             answer = ask(gold.question)
@@ -184,7 +191,4 @@ def evaluate(
                 handle.write(json.dumps({"id": gold.id, **answer.to_json_dict()}, ensure_ascii=False) + "\n")
             if on_row:
                 on_row(row)
-    finally:
-        if handle:
-            handle.close()
     return rows

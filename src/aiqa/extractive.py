@@ -9,13 +9,13 @@ unanswerable question about a well-covered entity from an answerable one; the ty
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
-from .answering import Draft, citation_for, refusal
+from .answering import Draft, citation_for, refusal, stream_whole
 from .chinese import clean, normalize, to_language
 from .models import Passage
 from .retrieval import Query
@@ -23,11 +23,31 @@ from .retrieval import Query
 AnswerType = Literal["date", "number", "person", "place", "list", "other"]
 
 _TYPE_CUES: list[tuple[AnswerType, re.Pattern[str]]] = [
-    ("date", re.compile(r"何时|什么时候|什么时间|哪一?天|哪一?年|哪个月|几月|几号|日期|\bwhen\b|what (?:year|date|month)|which (?:year|month|day)|month and year")),
+    (
+        "date",
+        re.compile(
+            r"何时|什么时候|什么时间|哪一?天|哪一?年|哪个月|几月|几号|日期|\bwhen\b|what (?:year|date|month)|which (?:year|month|day)|month and year"
+        ),
+    ),
     ("person", re.compile(r"谁|哪位|何人|\bwho\b|\bwhom\b|which (?:official|person|expert)")),
-    ("place", re.compile(r"哪里|哪儿|哪[座个所]?(?:城市|县|市|省|区|地)|\bwhere\b|which (?:city|county|province|district|region)")),
-    ("number", re.compile(r"多少|几[个家项款种倍成年]|多大|多高|比重|比例|占比|百分之|增长了|\bhow (?:many|much)\b|what (?:percentage|share|proportion)")),
-    ("list", re.compile(r"哪[些几]|哪[一二三四五六七八九十两]+[种类个项大]|分别|包括什么|\bwhat are\b|\bwhich (?:are|were)\b|\blist\b")),
+    (
+        "place",
+        re.compile(
+            r"哪里|哪儿|哪[座个所]?(?:城市|县|市|省|区|地)|\bwhere\b|which (?:city|county|province|district|region)"
+        ),
+    ),
+    (
+        "number",
+        re.compile(
+            r"多少|几[个家项款种倍成年]|多大|多高|比重|比例|占比|百分之|增长了|\bhow (?:many|much)\b|what (?:percentage|share|proportion)"
+        ),
+    ),
+    (
+        "list",
+        re.compile(
+            r"哪[些几]|哪[一二三四五六七八九十两]+[种类个项大]|分别|包括什么|\bwhat are\b|\bwhich (?:are|were)\b|\blist\b"
+        ),
+    ),
 ]
 
 _DATE = re.compile(r"\d{4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|[今去前明]年|年[初底末中]|(?:19|20)\d{2}")
@@ -37,14 +57,18 @@ _PERSON = re.compile(
     r"[:：\s]*[\u4e00-\u9fff]{2,3}(?![\u4e00-\u9fff]*(?:表示|认为|指出|介绍|说|坦言|提出|称))"
     r"|[\u4e00-\u9fff]{2,3}(?:说|表示|认为|指出|介绍|坦言)"
 )
-_PLACE = re.compile(r"[\u4e00-\u9fff]{1,6}(?:省|市|县|区|镇|州|新区|园区)|上海|北京|天津|重庆|杭州|南京|合肥|苏州")
+_PLACE = re.compile(
+    r"[\u4e00-\u9fff]{1,6}(?:省|市|县|区|镇|州|新区|园区)|上海|北京|天津|重庆|杭州|南京|合肥|苏州"
+)
 _TYPE_CHECKS: dict[AnswerType, re.Pattern[str]] = {
     "date": _DATE,
     "number": _NUMBER,
     "person": _PERSON,
     "place": _PLACE,
 }
-_ORDINAL_START = re.compile(r"^(?:[一二三四五六七八九十]是|其[一二三四五]|第[一二三四五六七八九十]|[（(][一二三四五六七八九十\d][)）]|\d+[、.．])")
+_ORDINAL_START = re.compile(
+    r"^(?:[一二三四五六七八九十]是|其[一二三四五]|第[一二三四五六七八九十]|[（(][一二三四五六七八九十\d][)）]|\d+[、.．])"
+)
 _CLAUSE_BREAK = re.compile(r"[,，;；:：]")
 
 MAX_SENTENCE_CHARS = 120
@@ -101,6 +125,9 @@ class ExtractiveAnswerer:
         chosen = [best, *self._companions(best, candidates, passages, kind)]
         return self._compose(query, chosen, passages)
 
+    def stream(self, query: Query, passages: list[Passage]) -> Iterator[str | Draft]:
+        return stream_whole(self.answer(query, passages))
+
     def _concepts(self, query: Query) -> list[tuple[str, float]]:
         tokens = list(dict.fromkeys(query.tokens))
         if not tokens:
@@ -145,8 +172,10 @@ class ExtractiveAnswerer:
     ) -> list[_Candidate]:
         """Further sentences: the rest of an enumeration for list questions, else one that adds coverage."""
         same_passage = [c for c in candidates if c.passage_rank == best.passage_rank and c.start > best.start]
-        if kind == "list" and _ORDINAL_START.match(best.text) or any(
-            _ORDINAL_START.match(c.text) for c in same_passage[:1]
+        if (
+            (kind == "list"
+            and _ORDINAL_START.match(best.text))
+            or any(_ORDINAL_START.match(c.text) for c in same_passage[:1])
         ):
             siblings = [c for c in same_passage if _ORDINAL_START.match(c.text)]
             return siblings[:3] if kind == "list" else []
@@ -163,7 +192,8 @@ class ExtractiveAnswerer:
             excerpt = _excerpt(candidate, ordinal=len(chosen) > 1)
             parts.append(f"{to_language(excerpt, query.language)} [{n}]")
         citations = [
-            citation_for(n, passages[rank], highlights[rank]) for rank, n in sorted(numbers.items(), key=lambda x: x[1])
+            citation_for(n, passages[rank], highlights[rank])
+            for rank, n in sorted(numbers.items(), key=lambda x: x[1])
         ]
         return Draft(answer=" ".join(parts), answerable=True, citations=citations)
 

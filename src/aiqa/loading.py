@@ -82,7 +82,9 @@ def title_of(text: str, fallback: str) -> str:
 def corpus_files(corpus: Path) -> Iterator[Path]:
     """Every .txt/.md file below `corpus`, sorted, following directory links at most once."""
     if not corpus.is_dir():
-        raise CorpusError(f"Corpus directory {corpus} does not exist; create it and put .txt or .md files in it.")
+        raise CorpusError(
+            f"Corpus directory {corpus} does not exist; create it and put .txt or .md files in it."
+        )
     seen: set[tuple[int, int]] = set()
     for root, dirs, files in os.walk(corpus, followlinks=True):
         try:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .answering import Answerer
+from .answering import Answerer, Draft
 from .chunking import ChunkingParams
 from .embedders import EmbedderChoice, choose_embedder
 from .errors import IndexStateError, QuestionError
@@ -14,7 +15,17 @@ from .extractive import ExtractiveAnswerer
 from .models import Answer
 from .retrieval import HybridRetriever, make_query
 from .settings import Settings
-from .store import BuildReport, CorpusChanges, LoadedIndex, Progress, build_index, corpus_changes, incompatibility, load_index, read_manifest
+from .store import (
+    BuildReport,
+    CorpusChanges,
+    LoadedIndex,
+    Progress,
+    build_index,
+    corpus_changes,
+    incompatibility,
+    load_index,
+    read_manifest,
+)
 
 MAX_QUESTION_CHARS = 2000
 RETRIEVED_SHOWN = 10
@@ -37,11 +48,21 @@ def clean_question(question: str) -> str:
     return question
 
 
-def build(settings: Settings, *, rebuild: bool = False, progress: Progress | None = None,
-          choice: EmbedderChoice | None = None) -> BuildReport:
+def build(
+    settings: Settings,
+    *,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+    choice: EmbedderChoice | None = None,
+) -> BuildReport:
     choice = choice or choose_embedder(settings)
     return build_index(
-        settings.corpus, settings.index, choice.embedder, chunking_params(settings), rebuild=rebuild, progress=progress
+        settings.corpus,
+        settings.index,
+        choice.embedder,
+        chunking_params(settings),
+        rebuild=rebuild,
+        progress=progress,
     )
 
 
@@ -54,7 +75,9 @@ class Pipeline:
     build_report: BuildReport | None = None
 
     @classmethod
-    def open(cls, settings: Settings, *, build_if_missing: bool = True, progress: Progress | None = None) -> Pipeline:
+    def open(
+        cls, settings: Settings, *, build_if_missing: bool = True, progress: Progress | None = None
+    ) -> Pipeline:
         """Load the index, building it first when there is none (and the caller allows it)."""
         choice = choose_embedder(settings)
         report = None
@@ -66,7 +89,9 @@ class Pipeline:
         else:
             reason = incompatibility(manifest, choice.embedder, chunking_params(settings))
             if reason:
-                raise IndexStateError(f"The index in {settings.index} cannot be used: {reason}; run `aiqa index`.")
+                raise IndexStateError(
+                    f"The index in {settings.index} cannot be used: {reason}; run `aiqa index`."
+                )
         index = load_index(settings.index)
         return cls(settings, choice, index, make_answerers(settings, index), report)
 
@@ -78,6 +103,19 @@ class Pipeline:
         return corpus_changes(self.settings.corpus, self.index.manifest)
 
     def ask(self, question: str, k: int | None = None, answerer: str | None = None) -> Answer:
+        for event in self.ask_stream(question, k, answerer):
+            if isinstance(event, Answer):
+                return event
+        raise AssertionError("ask_stream ends with an Answer")
+
+    def ask_stream(
+        self, question: str, k: int | None = None, answerer: str | None = None
+    ) -> Iterator[str | Answer]:
+        """Text deltas of the answer as it is composed, then the final Answer.
+
+        The final answer may differ from the concatenated deltas (an LLM draft is checked after it
+        is generated); front ends replace what they streamed with it.
+        """
         started = time.perf_counter()
         question = clean_question(question)
         k = k or self.settings.k
@@ -85,8 +123,14 @@ class Pipeline:
         retriever = HybridRetriever(self.index, self.choice.embedder)
         retrieved = retriever.retrieve(query, max(k, RETRIEVED_SHOWN))
         chosen = self.answerers[answerer or next(iter(self.answerers))]
-        draft = chosen.answer(query, retrieved[:k])
-        return Answer(
+        draft = None
+        for event in chosen.stream(query, retrieved[:k]):
+            if isinstance(event, Draft):
+                draft = event
+            else:
+                yield event
+        assert draft is not None, f"answerer {chosen.name} ended its stream without a draft"
+        yield Answer(
             question=question,
             answer=draft.answer,
             answerable=draft.answerable,
@@ -101,5 +145,3 @@ class Pipeline:
 
 def make_answerers(settings: Settings, index: LoadedIndex) -> dict[str, Answerer]:
     return {"extractive": ExtractiveAnswerer(index.idf)}
-
-

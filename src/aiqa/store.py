@@ -67,8 +67,11 @@ class CorpusChanges(BaseModel):
         return bool(self.added or self.changed or self.removed)
 
     def describe(self) -> str:
-        parts = [f"{len(names)} {label}" for label, names in
-                 (("added", self.added), ("changed", self.changed), ("removed", self.removed)) if names]
+        parts = [
+            f"{len(names)} {label}"
+            for label, names in (("added", self.added), ("changed", self.changed), ("removed", self.removed))
+            if names
+        ]
         return ", ".join(parts)
 
 
@@ -276,7 +279,9 @@ def build_index(
             if old_entry and old_entry.sha256 == raw_hash and name in reusable:
                 kept = reusable[name]
                 first_id = len(chunks)
-                chunks.extend(chunk.model_copy(update={"id": first_id + i}) for i, chunk in enumerate(kept.chunks))
+                chunks.extend(
+                    chunk.model_copy(update={"id": first_id + i}) for i, chunk in enumerate(kept.chunks)
+                )
                 tokens.extend(kept.tokens)
                 vector_parts.append(kept.vectors)
                 files[name] = old_entry.model_copy(update=_stat_fields(path))
