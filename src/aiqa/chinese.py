@@ -141,9 +141,11 @@ def _jieba():
 
     import jieba
 
+    from .jiebadict import LazyTokenizer
+
     jieba.setLogLevel(logging.WARNING)
     with _jieba_lock:  # jieba's lazy dictionary load is not thread-safe
-        tokenizer = jieba.Tokenizer()
+        tokenizer = LazyTokenizer()
         tokenizer.initialize()
     return tokenizer
 
