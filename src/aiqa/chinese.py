@@ -10,7 +10,7 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Literal
 
@@ -157,8 +157,15 @@ def words(normalized: str) -> list[str]:
 
 def tokenize(normalized: str) -> list[str]:
     """BM25 tokens: jieba words that carry content, lower-cased, stopwords and punctuation dropped."""
+    return list(_tokens(normalized))
+
+
+@lru_cache(maxsize=4096)
+def _tokens(normalized: str) -> tuple[str, ...]:
+    # An index build tokenizes each chunk twice (BM25 tokens, then the offline embedder's word
+    # features), a few chunks apart; jieba is most of the build time, so the second time is cached.
     stop = stopwords()
-    return [w for w in words(normalized) if w.strip() and w not in stop and _TOKEN_CHAR.search(w)]
+    return tuple(w for w in words(normalized) if w.strip() and w not in stop and _TOKEN_CHAR.search(w))
 
 
 def to_language(text: str, language: Language) -> str:

@@ -67,7 +67,7 @@ class LazyTokenizer(jieba.Tokenizer):
     def _load_for(self, text: str) -> None:
         self.check_initialized()
         shards = self._shards
-        if shards is None:
+        if not shards:
             return
         missing = [ch for ch in set(text) if ch in shards]
         if not missing:
@@ -77,9 +77,11 @@ class LazyTokenizer(jieba.Tokenizer):
                 blob = shards.pop(ch, None)
                 if blob is None:  # another thread loaded it meanwhile
                     continue
-                # setdefault keeps words added with add_word over the dictionary's entries.
-                for key, value in marshal.loads(blob).items():
-                    self.FREQ.setdefault(key, value)
+                entries = marshal.loads(blob)
+                # Words added with add_word win over the dictionary's entries.
+                for key in entries.keys() & self.FREQ.keys():
+                    entries[key] = self.FREQ[key]
+                self.FREQ.update(entries)
 
 
 def _cache_path() -> Path | None:
