@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .chinese import Sentence, normalize, split_sentences
+from .chinese import Sentence, clean, normalize, split_sentences
 from .models import Chunk, Document
 
 
@@ -31,8 +32,32 @@ def _packs(sentences: list[Sentence], params: ChunkingParams) -> Iterator[list[S
         first = max(first + 1, last + 1 - params.chunk_overlap)
 
 
+# A "sentence" longer than this many chunks is not prose (a file on one line without end
+# punctuation, a table dump); it is cut into pieces, at a comma or space where there is one.
+MAX_SENTENCE_CHUNKS = 4
+_SOFT_BREAK = re.compile(r"[，、,：:\s]")
+
+
+def _bounded(sentences: list[Sentence], text: str, limit: int) -> Iterator[Sentence]:
+    for sentence in sentences:
+        if len(sentence.clean) <= limit:
+            yield sentence
+            continue
+        start = sentence.start
+        while start < sentence.end:
+            end = min(start + limit, sentence.end)
+            if end < sentence.end:
+                breaks = [m.end() for m in _SOFT_BREAK.finditer(text, start + limit // 2, end)]
+                end = breaks[-1] if breaks else end
+            piece = clean(text[start:end])
+            if piece.strip():
+                yield Sentence(start, end, piece)
+            start = end
+
+
 def chunk_document(document: Document, params: ChunkingParams, first_id: int = 0) -> list[Chunk]:
-    sentences = split_sentences(document.text)
+    limit = MAX_SENTENCE_CHUNKS * params.chunk_chars
+    sentences = list(_bounded(split_sentences(document.text), document.text, limit))
     title = normalize(document.title)
     chunks = []
     for offset, pack in enumerate(_packs(sentences, params)):

@@ -218,7 +218,8 @@ def serve_command(
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING, handlers=[_Handler()], force=True)
+    # The handler has its own level: bm25s sets its logger to DEBUG when it is imported.
+    logging.basicConfig(level=logging.WARNING, handlers=[_Handler(logging.WARNING)], force=True)
     logging.getLogger("bm25s").setLevel(logging.ERROR)
     try:
         app()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import codecs
+import errno
 import hashlib
 import logging
 import os
 import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -99,7 +101,29 @@ def corpus_files(corpus: Path) -> Iterator[Path]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             if name.lower().endswith(SUFFIXES) and not name.startswith("."):
-                yield Path(root) / name
+                path = Path(root) / name
+                relative = relative_name(path, corpus)
+                if _undecodable(relative):
+                    # The index, its JSON and every citation name files by text; this one has none.
+                    shown = os.fsencode(relative).decode("utf-8", "backslashreplace")
+                    log.warning("skipped %s: its file name is not valid UTF-8; rename it", shown)
+                    continue
+                yield path
+
+
+def _undecodable(name: str) -> bool:
+    """Whether the name holds bytes that are not UTF-8 (Python keeps them as lone surrogates)."""
+    return any("\ud800" <= ch <= "\udfff" for ch in name)
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes; OSError for anything but a regular file (reading a FIFO would block)."""
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
+    if info.st_size > MAX_FILE_BYTES:
+        raise OSError(errno.EFBIG, f"larger than {MAX_FILE_BYTES // 2**20} MB", str(path))
+    return path.read_bytes()
 
 
 def relative_name(path: Path, corpus: Path) -> str:
@@ -110,13 +134,15 @@ def read_document(path: Path, corpus: Path) -> Document | None:
     """The decoded document, or None (with one warning) when the file is unusable or empty."""
     name = relative_name(path, corpus)
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            log.warning("skipped %s: larger than %d MB", name, MAX_FILE_BYTES // 2**20)
-            return None
-        raw = path.read_bytes()
+        raw = read_bytes(path)
     except OSError as error:
         log.warning("skipped %s: cannot read it (%s)", name, error.strerror or error)
         return None
+    return parse_document(raw, name, fallback_title=path.stem)
+
+
+def parse_document(raw: bytes, name: str, fallback_title: str) -> Document | None:
+    """The document in a file's bytes, or None (with one warning) when they are not usable text."""
     try:
         text = decode(raw)
     except (DecodeError, UnicodeDecodeError) as error:
@@ -125,7 +151,7 @@ def read_document(path: Path, corpus: Path) -> Document | None:
     if not text.strip():
         log.warning("skipped %s: empty", name)
         return None
-    return Document(doc=name, title=title_of(text, fallback=path.stem), text=text, sha256=sha256(raw))
+    return Document(doc=name, title=title_of(text, fallback=fallback_title), text=text, sha256=sha256(raw))
 
 
 def sha256(raw: bytes) -> str:

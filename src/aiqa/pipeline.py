@@ -30,6 +30,8 @@ from .store import (
 MAX_QUESTION_CHARS = 2000
 RETRIEVED_SHOWN = 10
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Lone surrogates: undecodable bytes of a command-line argument; they cannot be printed or encoded.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def chunking_params(settings: Settings) -> ChunkingParams:
@@ -38,7 +40,7 @@ def chunking_params(settings: Settings) -> ChunkingParams:
 
 def clean_question(question: str) -> str:
     """The question with control characters removed, or a QuestionError a user can act on."""
-    question = _CONTROL.sub(" ", question).strip()
+    question = _SURROGATE.sub("\ufffd", _CONTROL.sub(" ", question)).strip()
     if not question:
         raise QuestionError("The question is empty; type a question about the corpus.")
     if len(question) > MAX_QUESTION_CHARS:

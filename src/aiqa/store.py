@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import json
 import logging
 import shutil
@@ -31,7 +32,7 @@ from .chinese import tokenize
 from .chunking import ChunkingParams, chunk_document
 from .embedding import Embedder
 from .errors import CorpusError, IndexStateError
-from .loading import corpus_files, read_document, relative_name, sha256
+from .loading import corpus_files, parse_document, read_bytes, relative_name, sha256
 from .models import Chunk
 
 log = logging.getLogger(__name__)
@@ -137,7 +138,7 @@ def _previous(directory: Path) -> Path:
 
 
 def _recover(directory: Path) -> None:
-    """Finish a swap that was interrupted between its two renames."""
+    """Finish a swap that was interrupted between its two renames (call it holding build_lock)."""
     previous = _previous(directory)
     if not directory.exists() and previous.exists():
         previous.rename(directory)
@@ -145,7 +146,10 @@ def _recover(directory: Path) -> None:
 
 def read_manifest(directory: Path) -> Manifest | None:
     """The manifest of the index in `directory`, or None when there is no index there."""
-    _recover(directory)
+    if not directory.exists() and _previous(directory).exists():
+        # Only when no build is running: a running build is between its renames right now.
+        with contextlib.suppress(IndexStateError), build_lock(directory):
+            _recover(directory)
     path = _manifest_path(directory)
     if not path.exists():
         return None
@@ -198,9 +202,13 @@ def load_index(directory: Path) -> LoadedIndex:
 @contextlib.contextmanager
 def build_lock(directory: Path) -> Iterator[None]:
     """One build per index at a time; a second one fails at once with a clear message."""
-    directory.parent.mkdir(parents=True, exist_ok=True)
     lock_path = directory.with_name(f".{directory.name}.lock")
-    with open(lock_path, "a+") as handle:
+    try:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_path, "a+")  # noqa: SIM115 (closed by the with below)
+    except OSError as error:
+        raise _unwritable(directory, error) from error
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -211,6 +219,13 @@ def build_lock(directory: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _unwritable(directory: Path, error: OSError) -> IndexStateError:
+    return IndexStateError(
+        f"Cannot write the index in {directory} ({error.strerror or error}); "
+        "choose a directory you can write to with --index."
+    )
 
 
 @dataclass
@@ -257,6 +272,10 @@ def build_index(
     """Build or update the index; only files whose hash changed are chunked and embedded again."""
     started = time.perf_counter()
     with build_lock(directory), contextlib.ExitStack() as stack:
+        _recover(directory)
+        # Staging directories of builds that were killed; no build can be using them now.
+        for stale in directory.parent.glob(f".{glob.escape(directory.name)}.building-*"):
+            shutil.rmtree(stale, ignore_errors=True)
         paths = list(corpus_files(corpus))
         old_manifest = None if rebuild else _compatible_manifest(directory, embedder, params)
         vocabulary: dict[str, str] = {}
@@ -272,7 +291,10 @@ def build_index(
         tokens: list[list[str]] = []
         # Vectors in chunk order go to a file, not a list of arrays: at the end they are read
         # straight into the FAISS index, so they are held in memory once rather than twice.
-        vectors = stack.enter_context(tempfile.TemporaryFile(dir=directory.parent))
+        try:
+            vectors = stack.enter_context(tempfile.TemporaryFile(dir=directory.parent))
+        except OSError as error:
+            raise _unwritable(directory, error) from error
         # New chunks are embedded in batches as they are read, so that the offline embedder finds
         # their tokens still in chinese.tokenize's cache.
         pending: list[Chunk] = []
@@ -295,12 +317,14 @@ def build_index(
             name = relative_name(path, corpus)
             old_entry = old_manifest.files.get(name) if old_manifest else None
             try:
-                raw_hash = sha256(path.read_bytes())
+                # Stat first: a file that changes after it is read then shows as changed next time.
+                stat_fields = _stat_fields(path)
+                raw = read_bytes(path)
             except OSError as error:
                 log.warning("skipped %s: cannot read it (%s)", name, error.strerror or error)
                 skipped.append(name)
                 continue
-            if old_entry and old_entry.sha256 == raw_hash and name in reusable:
+            if old_entry and old_entry.sha256 == sha256(raw) and name in reusable:
                 kept = reusable.pop(name)
                 embed_pending()
                 first_id = len(chunks)
@@ -309,10 +333,10 @@ def build_index(
                 )
                 tokens.extend(kept.tokens)
                 _spool(vectors, kept.vectors())
-                files[name] = old_entry.model_copy(update=_stat_fields(path))
+                files[name] = old_entry.model_copy(update=stat_fields)
                 unchanged.append(name)
                 continue
-            document = read_document(path, corpus)
+            document = parse_document(raw, name, fallback_title=path.stem)
             if document is None:
                 skipped.append(name)
                 continue
@@ -327,7 +351,7 @@ def build_index(
                 if len(pending) >= EMBED_BATCH:
                     embed_pending()
             files[name] = FileEntry(
-                sha256=document.sha256, title=document.title, chunks=len(new_chunks), **_stat_fields(path)
+                sha256=document.sha256, title=document.title, chunks=len(new_chunks), **stat_fields
             )
             (changed if old_entry else added).append(name)
         embed_pending()
@@ -347,7 +371,10 @@ def build_index(
             skipped=skipped,
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
-        _write_atomically(directory, manifest, chunks, tokens, vectors)
+        try:
+            _write_atomically(directory, manifest, chunks, tokens, vectors)
+        except OSError as error:
+            raise _unwritable(directory, error) from error
         return BuildReport(
             files=len(files),
             chunks=len(chunks),
@@ -383,7 +410,7 @@ def corpus_changes(corpus: Path, manifest: Manifest) -> CorpusChanges:
         try:
             if _stat_fields(path) == {"size": entry.size, "mtime_ns": entry.mtime_ns}:
                 continue
-            if sha256(path.read_bytes()) != entry.sha256:
+            if sha256(read_bytes(path)) != entry.sha256:
                 changes.changed.append(name)
         except OSError:
             changes.changed.append(name)
