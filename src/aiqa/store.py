@@ -222,9 +222,13 @@ def build_lock(directory: Path) -> Iterator[None]:
 
 
 def _unwritable(directory: Path, error: OSError) -> IndexStateError:
+    # mkdir says "File exists" when a file stands where a directory of the path should be.
+    if isinstance(error, FileExistsError | NotADirectoryError):
+        reason = "part of that path is a file, not a directory"
+    else:
+        reason = error.strerror or str(error)
     return IndexStateError(
-        f"Cannot write the index in {directory} ({error.strerror or error}); "
-        "choose a directory you can write to with --index."
+        f"Cannot write the index in {directory} ({reason}); choose a directory you can write to with --index."
     )
 
 
