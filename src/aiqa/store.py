@@ -337,6 +337,7 @@ def build_index(
                 )
                 tokens.extend(kept.tokens)
                 _spool(vectors, kept.vectors())
+                del kept  # it holds the old FAISS index, which must be gone before the new one is made
                 files[name] = old_entry.model_copy(update=stat_fields)
                 unchanged.append(name)
                 continue
