@@ -32,6 +32,10 @@ _FORMAT = 1
 class LazyTokenizer(jieba.Tokenizer):
     """jieba.Tokenizer with the default dictionary, loaded per first character on demand."""
 
+    FREQ: dict[str, int]
+    total: int
+    initialized: bool
+
     def __init__(self) -> None:
         super().__init__()
         self._shards: dict[str, bytes] | None = None  # None once everything is loaded
@@ -54,11 +58,11 @@ class LazyTokenizer(jieba.Tokenizer):
             self.FREQ = {}
             self.initialized = True
 
-    def cut(self, sentence, cut_all=False, HMM=True, use_paddle=False):  # type: ignore[no-untyped-def]
+    def cut(self, sentence, cut_all=False, HMM=True, use_paddle=False):
         self._load_for(jieba.strdecode(sentence))
         return super().cut(sentence, cut_all=cut_all, HMM=HMM, use_paddle=use_paddle)
 
-    def add_word(self, word, freq=None, tag=None):  # type: ignore[no-untyped-def]
+    def add_word(self, word, freq=None, tag=None):
         # A word's prefixes must not be taken for unknown before the dictionary's entries for
         # its first character are in.
         self._load_for(jieba.strdecode(word))

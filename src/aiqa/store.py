@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 from pydantic import BaseModel, ValidationError
@@ -234,7 +234,7 @@ def _unwritable(directory: Path, error: OSError) -> IndexStateError:
 
 @dataclass
 class _Reusable:
-    dense: object  # the old faiss index
+    dense: Any  # the old faiss index
     chunks: list[Chunk] = field(default_factory=list)
     tokens: list[list[str]] = field(default_factory=list)
 
@@ -304,7 +304,10 @@ def build_index(
         pending: list[Chunk] = []
         embedded = 0
         files: dict[str, FileEntry] = {}
-        added, changed, unchanged, skipped = [], [], [], []
+        added: list[str] = []
+        changed: list[str] = []
+        unchanged: list[str] = []
+        skipped: list[str] = []
 
         def embed_pending() -> None:
             nonlocal embedded
@@ -438,11 +441,14 @@ def _compatible_manifest(directory: Path, embedder: Embedder, params: ChunkingPa
     return manifest
 
 
+_SPOOL_BLOCK = 16 * 2**20
+
+
 def _spool(spool: BinaryIO, vectors: np.ndarray) -> None:
     spool.write(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
 
 
-def _flat_index(spool: BinaryIO, count: int, dimension: int) -> object:
+def _flat_index(spool: BinaryIO, count: int, dimension: int) -> Any:
     """An inner-product FAISS index whose rows are read straight from the spooled vectors.
 
     `IndexFlatIP.add` would need the vectors in memory beside its own copy (1.5 GB rather than
@@ -453,14 +459,15 @@ def _flat_index(spool: BinaryIO, count: int, dimension: int) -> object:
     dense = faiss.IndexFlatIP(dimension)
     dense.codes.resize(count * dimension * 4)
     dense.ntotal = count
-    target = memoryview(faiss.rev_swig_ptr(dense.get_xb(), count * dimension)).cast("B")
+    target = faiss.rev_swig_ptr(dense.get_xb(), count * dimension).view(np.uint8)
     spool.seek(0)
     filled = 0
-    while filled < len(target):
-        read = spool.readinto(target[filled:])
-        if not read:
-            raise OSError(f"the spooled vectors end after {filled} of {len(target)} bytes")
-        filled += read
+    while filled < target.size:
+        block = spool.read(min(_SPOOL_BLOCK, target.size - filled))
+        if not block:
+            raise OSError(f"the spooled vectors end after {filled} of {target.size} bytes")
+        target[filled : filled + len(block)] = np.frombuffer(block, dtype=np.uint8)
+        filled += len(block)
     return dense
 
 
