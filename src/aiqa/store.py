@@ -30,6 +30,7 @@ from .chinese import tokenize
 from .chunking import ChunkingParams, chunk_document
 from .embedding import Embedder
 from .errors import CorpusError, IndexStateError
+from .lexicon import build_lexicon, load_lexicon, save_lexicon
 from .loading import corpus_files, read_document, relative_name, sha256
 from .models import Chunk
 
@@ -111,6 +112,14 @@ class LoadedIndex:
     dense: object  # faiss.Index
     bm25: object  # bm25s.BM25
     _document_frequency: np.ndarray | None = field(default=None, repr=False)
+    _lexicon: dict[str, list[str]] | None = field(default=None, repr=False)
+
+    @property
+    def lexicon(self) -> dict[str, list[str]]:
+        """English → Chinese corpus words, read on first use (only English questions need it)."""
+        if self._lexicon is None:
+            self._lexicon = load_lexicon(self.directory)
+        return self._lexicon
 
     def idf(self, tokens: list[str]) -> np.ndarray:
         """Inverse document frequency of each token over the chunks (unseen tokens get the maximum)."""
@@ -423,6 +432,7 @@ def _write_atomically(
         bm25 = bm25s.BM25()
         bm25.index(tokens, show_progress=False)
         bm25.save(str(staging / "bm25"), show_progress=False)
+        save_lexicon(build_lexicon(bm25.vocab_dict), staging)
         # Built files never belong in version control, wherever the index directory is.
         (staging / ".gitignore").write_text("*\n", encoding="utf-8")
         # The manifest goes last: a staging directory without one is never mistaken for an index.
