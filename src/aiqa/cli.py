@@ -218,8 +218,8 @@ def serve_command(
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING, handlers=[_Handler()], force=True)
-    logging.getLogger("bm25s").setLevel(logging.ERROR)
+    # The handler's own level matters: some libraries (bm25s) set their loggers to DEBUG on import.
+    logging.basicConfig(level=logging.WARNING, handlers=[_Handler(level=logging.WARNING)], force=True)
     try:
         app()
     except KeyboardInterrupt:

@@ -58,6 +58,7 @@ _TYPE_CUES: list[tuple[AnswerType, re.Pattern[str]]] = [
 ]
 
 _DATE = re.compile(r"\d{4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|[今去前明]年|年[初底末中]|(?:19|20)\d{2}")
+_YEAR = re.compile(r"(?:19|20)\d{2}\s*年")
 _NUMBER = re.compile(r"\d|[一二三四五六七八九十百千万亿两半]+[个家项款种倍成类大%]|[十百千万亿]|%|percent")
 _SPEECH = r"(?:说|表示|认为|指出|介绍|坦言|提出|称|强调|解释|判断)"
 _PERSON = re.compile(
@@ -84,7 +85,42 @@ _ORDINAL_START = re.compile(
 # Province-level names, and words ending in an administrative suffix, anchor a question to a place:
 # a sentence about another place does not answer it, however similar the rest is.
 _PROVINCES = frozenset(
-    ["北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽", "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西", "甘肃", "青海", "台湾", "内蒙古", "广西", "西藏", "宁夏", "新疆", "香港", "澳门"]
+    [
+        "北京",
+        "天津",
+        "上海",
+        "重庆",
+        "河北",
+        "山西",
+        "辽宁",
+        "吉林",
+        "黑龙江",
+        "江苏",
+        "浙江",
+        "安徽",
+        "福建",
+        "江西",
+        "山东",
+        "河南",
+        "湖北",
+        "湖南",
+        "广东",
+        "海南",
+        "四川",
+        "贵州",
+        "云南",
+        "陕西",
+        "甘肃",
+        "青海",
+        "台湾",
+        "内蒙古",
+        "广西",
+        "西藏",
+        "宁夏",
+        "新疆",
+        "香港",
+        "澳门",
+    ]
 )
 _ADMINISTRATIVE = re.compile(r"^[\u4e00-\u9fff]{2,}(?:省|市|县|区|州)$")
 _GENERIC_AREA = re.compile(
@@ -127,9 +163,11 @@ class _Candidate:
         """Sentence coverage, softened by its passage: an answer often names its subject a sentence earlier."""
         return 0.7 * self.coverage + 0.3 * self.context_coverage
 
+    absolute_date: bool = False  # names a year, not only 去年 or 今年
+
     @property
     def score(self) -> float:
-        return self.relevance - 0.02 * self.passage_rank
+        return self.relevance - 0.02 * self.passage_rank + (0.1 if self.absolute_date else 0.0)
 
 
 class ExtractiveAnswerer:
@@ -225,7 +263,16 @@ class ExtractiveAnswerer:
                 coverage = self._share(concepts, matched)
                 candidates.append(
                     _Candidate(
-                        rank, passage.doc, start, end, text, coverage, context_coverage, typed, matched
+                        rank,
+                        passage.doc,
+                        start,
+                        end,
+                        text,
+                        coverage,
+                        context_coverage,
+                        typed,
+                        matched,
+                        absolute_date=kind == "date" and bool(_YEAR.search(normalized)),
                     )
                 )
         return candidates

@@ -419,6 +419,7 @@ def _write_atomically(
 
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.building-", dir=directory.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; an index is as readable as its corpus
     try:
         with open(staging / "chunks.jsonl", "w", encoding="utf-8") as handle:
             for chunk in chunks:
