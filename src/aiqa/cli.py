@@ -49,7 +49,7 @@ class _Handler(logging.Handler):
 
 def _settings(**overrides: object) -> Settings:
     try:
-        return Settings().with_overrides(**overrides)
+        return Settings.load(**overrides)
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"])

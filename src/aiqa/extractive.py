@@ -173,11 +173,13 @@ class _Candidate:
 class ExtractiveAnswerer:
     """Compose a one-to-three-sentence answer from retrieved sentences, or refuse.
 
-    Thresholds were calibrated on the dev set (see README, "How refusal is decided"):
-    `min_relevance` for questions without a checkable answer type, `min_typed_relevance` for
-    those with one, and `detail_ratio`: when some sentence is about the question's subject but the
-    best sentence holding the asked-for type is much less relevant than it, the corpus discusses
-    the subject without giving that detail, and the answer is a refusal.
+    Thresholds were calibrated on the dev set (see README, "How refusal is decided"): the
+    relevance a sentence needs depends on how much else vouches for it. A sentence that holds the
+    asked-for type (a date, a number, a person...) needs little, since a paraphrased question
+    shares few words with its answer; a comparison needs a third of the question; a question
+    with no checkable type needs most of it. `detail_ratio`: when some sentence is about the
+    question's subject but the best sentence holding the asked-for type is much less relevant
+    than it, the corpus discusses the subject without giving that detail, and that is a refusal.
     """
 
     name = "extractive"
@@ -185,12 +187,14 @@ class ExtractiveAnswerer:
     def __init__(
         self,
         idf: Callable[[list[str]], np.ndarray],
-        min_relevance: float = 0.45,
+        min_relevance: float = 0.6,
+        min_comparison_relevance: float = 0.35,
         min_typed_relevance: float = 0.05,
         detail_ratio: float = 0.5,
     ) -> None:
         self._idf = idf
         self.min_relevance = min_relevance
+        self.min_comparison_relevance = min_comparison_relevance
         self.min_typed_relevance = min_typed_relevance
         self.detail_ratio = detail_ratio
 
@@ -215,7 +219,8 @@ class ExtractiveAnswerer:
             return None
         most_relevant = max(candidates, key=lambda c: c.score)
         if kind not in _TYPE_CHECKS:
-            return most_relevant if most_relevant.relevance >= self.min_relevance else None
+            needed = self.min_comparison_relevance if kind == "comparison" else self.min_relevance
+            return most_relevant if most_relevant.relevance >= needed else None
         typed = [c for c in candidates if c.typed]
         if not typed:
             return None
