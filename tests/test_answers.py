@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DEV_QUESTIONS, REAL_CORPUS
 
 from aiqa.answering import REFUSALS
 from aiqa.evaluation import evaluate, metrics, metrics_by_language, read_gold
 from aiqa.loading import load_corpus
 from aiqa.models import Answer
 from aiqa.pipeline import Pipeline
+
+from conftest import DEV_QUESTIONS, REAL_CORPUS
 
 DOCUMENTS = {doc.doc: doc.text for doc in load_corpus(REAL_CORPUS)}
 

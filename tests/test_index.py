@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REAL_CORPUS
 
 from aiqa.chunking import ChunkingParams, chunk_document
 from aiqa.embedding import HashingEmbedder
@@ -18,6 +17,8 @@ from aiqa.pipeline import Pipeline, build
 from aiqa.retrieval import HybridRetriever, make_query
 from aiqa.settings import Settings
 from aiqa.store import build_index, corpus_changes, load_index, read_manifest
+
+from conftest import REAL_CORPUS
 
 PARAMS = ChunkingParams(chunk_chars=160, chunk_overlap=1)
 
@@ -150,7 +151,7 @@ def test_an_index_from_another_embedder_is_never_used_silently(corpus_copy: Path
     settings = Settings(corpus=corpus_copy, index=tmp_path / "index", embedder="offline")
     build_index(corpus_copy, settings.index, HashingEmbedder(dimension=256), PARAMS)
     with pytest.raises(
-        IndexStateError, match="built with embedder offline:hashing-ngram-v1-256.*run `aiqa index`"
+        IndexStateError, match=r"built with embedder offline:hashing-ngram-v1-256.*run `aiqa index`"
     ):
         Pipeline.open(settings)
     report = build(settings)  # what the message says to run
