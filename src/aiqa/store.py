@@ -330,7 +330,11 @@ def build_index(
             skipped=skipped,
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
-        _write_atomically(directory, manifest, chunks, tokens, vectors)
+        if old_manifest is not None and not (added or changed or removed):
+            # Same content: only file times may have moved, and only the manifest records them.
+            _write_manifest_atomically(directory, manifest.model_copy(update={"built_at": old_manifest.built_at}))
+        else:
+            _write_atomically(directory, manifest, chunks, tokens, vectors)
         return BuildReport(
             files=len(files),
             chunks=len(chunks),
@@ -442,6 +446,12 @@ def _write_atomically(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _write_manifest_atomically(directory: Path, manifest: Manifest) -> None:
+    staging = directory / ".manifest.json.tmp"
+    staging.write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+    staging.replace(_manifest_path(directory))
 
 
 def _swap_into_place(staging: Path, directory: Path) -> None:
