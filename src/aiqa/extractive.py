@@ -9,7 +9,7 @@ unanswerable question about a well-covered entity from an answerable one; the ty
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -203,13 +203,15 @@ class ExtractiveAnswerer:
         kind = answer_type(query)
         places = _places(query)
         # Passages about none of the question's places cannot answer it.
-        usable = [p if _mentions_any(p, places) else None for p in passages] if places else list(passages)
+        usable: list[Passage | None] = [
+            p if not places or _mentions_any(p, places) else None for p in passages
+        ]
         candidates = self._candidates(usable, concepts, kind) if concepts else []
         best = self._best(candidates, kind)
         if best is None:
             return refusal(query)
         chosen = self._with_companions(best, candidates, concepts, kind)
-        return self._compose(query, chosen, concepts, passages)
+        return self._compose(query, chosen, concepts, usable)
 
     def stream(self, query: Query, passages: list[Passage]) -> Iterator[str | Draft]:
         return stream_whole(self.answer(query, passages))
@@ -337,7 +339,7 @@ class ExtractiveAnswerer:
         query: Query,
         chosen: list[_Candidate],
         concepts: list[tuple[tuple[str, ...], float]],
-        passages: list[Passage | None],
+        passages: Sequence[Passage | None],
     ) -> Draft:
         numbers: dict[int, int] = {}
         highlights: dict[int, list[tuple[int, int]]] = {}
@@ -350,7 +352,10 @@ class ExtractiveAnswerer:
             # Quoted verbatim, not converted to the question's script: conversion can corrupt names
             # (s2t turns the surname 余 into 餘), and a quote should read as its source does.
             parts.append(f"{excerpt} [{n}]")
-        citations = [citation_for(n, passages[rank], highlights[rank]) for rank, n in numbers.items()]
+        cited = {
+            rank: passage for rank, passage in enumerate(passages) if passage is not None and rank in numbers
+        }
+        citations = [citation_for(n, cited[rank], highlights[rank]) for rank, n in numbers.items()]
         return Draft(answer=" ".join(parts), answerable=True, citations=citations)
 
 

@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     @classmethod
     def load(cls, **flags: object) -> Settings:
         """Settings from the environment, with the given non-None flags taking precedence."""
-        return cls(**{key: value for key, value in flags.items() if value is not None})
+        return cls.model_validate({key: value for key, value in flags.items() if value is not None})
 
     def with_overrides(self, **overrides: object) -> Settings:
         """A copy with the given non-None values replaced (how CLI flags win over the environment)."""

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ValidationError
@@ -109,8 +110,8 @@ class LoadedIndex:
     directory: Path
     manifest: Manifest
     chunks: list[Chunk]
-    dense: object  # faiss.Index
-    bm25: object  # bm25s.BM25
+    dense: Any  # faiss.Index (faiss ships no type hints)
+    bm25: Any  # bm25s.BM25
     _document_frequency: np.ndarray | None = field(default=None, repr=False)
     _lexicon: dict[str, list[str]] | None = field(default=None, repr=False)
 
@@ -270,7 +271,10 @@ def build_index(
         tokens: list[list[str]] = []
         vector_parts: list[np.ndarray] = []
         files: dict[str, FileEntry] = {}
-        added, changed, unchanged, skipped = [], [], [], []
+        added: list[str] = []
+        changed: list[str] = []
+        unchanged: list[str] = []
+        skipped: list[str] = []
         pending: list[Chunk] = []  # chunks still to embed, in order, with their slot in vector_parts
         pending_slots: list[int] = []
 
@@ -332,7 +336,9 @@ def build_index(
         )
         if old_manifest is not None and not (added or changed or removed):
             # Same content: only file times may have moved, and only the manifest records them.
-            _write_manifest_atomically(directory, manifest.model_copy(update={"built_at": old_manifest.built_at}))
+            _write_manifest_atomically(
+                directory, manifest.model_copy(update={"built_at": old_manifest.built_at})
+            )
         else:
             _write_atomically(directory, manifest, chunks, tokens, vectors)
         return BuildReport(
