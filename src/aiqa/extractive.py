@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from typing import Literal
 
 import numpy as np
@@ -68,9 +70,22 @@ _PERSON = re.compile(
 )
 _LIST = re.compile(r"、|；|;|[一二三四五六七八九十]是")
 _NAME = re.compile(r"[“「《\"][^”」》\"]{2,40}[”」》\"]|[A-Za-z][A-Za-z0-9-]{2,}")
-_PLACE = re.compile(
-    r"[\u4e00-\u9fff]{1,6}(?:省|市|县|区|镇|州|新区|园区)|上海|北京|天津|重庆|杭州|南京|合肥|苏州"
-)
+
+
+@cache
+def _known_places() -> frozenset[str]:
+    lines = resources.files("aiqa").joinpath("data/places.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(word for line in lines if not line.startswith("#") for word in line.split())
+
+
+def _place_pattern() -> re.Pattern[str]:
+    return re.compile(
+        r"[\u4e00-\u9fff]{1,6}(?:省|市|县|区|镇|州|新区|园区)|"
+        + "|".join(sorted(_known_places(), key=len, reverse=True))
+    )
+
+
+_PLACE = _place_pattern()
 _TYPE_CHECKS: dict[AnswerType, re.Pattern[str]] = {
     "date": _DATE,
     "number": _NUMBER,
@@ -82,46 +97,8 @@ _TYPE_CHECKS: dict[AnswerType, re.Pattern[str]] = {
 _ORDINAL_START = re.compile(
     r"^(?:[一二三四五六七八九十]是|其[一二三四五]|第[一二三四五六七八九十]|[（(][一二三四五六七八九十\d][)）]|\d+[、.．])"
 )
-# Province-level names, and words ending in an administrative suffix, anchor a question to a place:
+# Known place names, and words ending in an administrative suffix, anchor a question to a place:
 # a sentence about another place does not answer it, however similar the rest is.
-_PROVINCES = frozenset(
-    [
-        "北京",
-        "天津",
-        "上海",
-        "重庆",
-        "河北",
-        "山西",
-        "辽宁",
-        "吉林",
-        "黑龙江",
-        "江苏",
-        "浙江",
-        "安徽",
-        "福建",
-        "江西",
-        "山东",
-        "河南",
-        "湖北",
-        "湖南",
-        "广东",
-        "海南",
-        "四川",
-        "贵州",
-        "云南",
-        "陕西",
-        "甘肃",
-        "青海",
-        "台湾",
-        "内蒙古",
-        "广西",
-        "西藏",
-        "宁夏",
-        "新疆",
-        "香港",
-        "澳门",
-    ]
-)
 _ADMINISTRATIVE = re.compile(r"^[\u4e00-\u9fff]{2,}(?:省|市|县|区|州)$")
 _GENERIC_AREA = re.compile(
     r"(?:自治|新|园|城|地|市|县|辖|社|示范|试验|先导|集聚|承载|核心|开发|高新|保税|自贸|功能|片|街|本|我|该|全)区$|城市$"
@@ -364,7 +341,7 @@ def _places(query: Query) -> list[tuple[str, ...]]:
         term.forms
         for term in query.terms
         if any(
-            form in _PROVINCES or (_ADMINISTRATIVE.match(form) and not _GENERIC_AREA.search(form))
+            form in _known_places() or (_ADMINISTRATIVE.match(form) and not _GENERIC_AREA.search(form))
             for form in term.forms
         )
     ]
