@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from aiqa.answering import REFUSALS
@@ -9,6 +11,7 @@ from aiqa.evaluation import evaluate, metrics, metrics_by_language, read_gold
 from aiqa.loading import load_corpus
 from aiqa.models import Answer
 from aiqa.pipeline import Pipeline
+from aiqa.settings import Settings
 
 from conftest import DEV_QUESTIONS, REAL_CORPUS
 
@@ -124,3 +127,27 @@ def test_dev_set_meets_the_core_targets(real_pipeline: Pipeline) -> None:
     assert overall["false refusal"] <= 0.05
     assert overall["citation exactness"] == 1.0
     assert set(metrics_by_language(rows)) == {"all", "en", "zh-Hans", "zh-Hant"}
+
+
+def test_an_english_document_dropped_into_the_corpus_works(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "notes.md").write_text(
+        "# Harbor City AI Office\n\nThe Harbor City AI Office opened on 12 March 2024. Its first director is "
+        "Maria Lopez.\nThe office supports 120 local startups.\n\n## Data park\n\nA data park with 35 companies "
+        "was completed in 2023.\n",
+        encoding="utf-8",
+    )
+    pipeline = Pipeline.open(Settings(corpus=corpus, index=tmp_path / "index", embedder="offline"))
+    expectations = {
+        "When did the Harbor City AI Office open?": "12 March 2024",
+        "Who is the first director of the AI Office?": "Maria Lopez",
+        "How many companies are in the data park?": "35 companies",
+    }
+    for question, expected in expectations.items():
+        answer = pipeline.ask(question)
+        assert answer.answerable and expected in answer.answer, (question, answer.answer)
+        citation = answer.citations[0]
+        text = (corpus / "notes.md").read_text(encoding="utf-8")
+        assert text[citation.start : citation.end] == citation.text
+    assert not pipeline.ask("Who leads the data park?").answerable

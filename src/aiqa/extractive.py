@@ -68,6 +68,12 @@ _PERSON = re.compile(
     rf"[:：\s]*(?!{_SPEECH}|曾|在|也|就|对|等|的|和|与)[\u4e00-\u9fff]{{2,3}}"
     rf"|(?:^|[,，。;；”\"])(?![把被让对在从向给和与跟将为再也就都还])[\u4e00-\u9fff]{{2,3}}{_SPEECH}"
 )
+# English names are recognized in the cleaned original text, where capital letters survive.
+_ENGLISH_PERSON = re.compile(
+    r"\b(?:[Dd]irector|[Mm]ayor|[Mm]inister|[Cc]hief|[Hh]ead|[Pp]resident|[Ss]ecretary|[Pp]rofessor|CEO|[Ff]ounder|[Cc]hair)"
+    r"\b[^.;]{0,30}?\b[A-Z][a-z]+(?: [A-Z][a-z]+)+"
+    r"|\b[A-Z][a-z]+ [A-Z][a-z]+,? (?:said|says|told|noted|explained|argued)\b"
+)
 _LIST = re.compile(r"、|；|;|[一二三四五六七八九十]是")
 _NAME = re.compile(r"[“「《\"][^”」》\"]{2,40}[”」》\"]|[A-Za-z][A-Za-z0-9-]{2,}")
 
@@ -241,6 +247,8 @@ class ExtractiveAnswerer:
                     continue
                 normalized = normalize(text)
                 typed = bool(check.search(normalized)) if check else True
+                if kind == "person" and not typed:
+                    typed = bool(_ENGLISH_PERSON.search(text))
                 if kind == "list" and position + 1 < len(texts):
                     typed = typed or bool(_ORDINAL_START.match(texts[position + 1]))  # it introduces a list
                 matched = self._matches(concepts, normalized)
