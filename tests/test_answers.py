@@ -77,6 +77,11 @@ def test_real_questions_are_answered_from_the_passage_that_says_so(
         ("今天晚饭做红烧肉需要炖多久？", "zh-Hans"),
         ("What is the capital of France?", "en"),
         ("深圳市龍崗區人工智能（機器人）署的首任署長是誰？", "zh-Hant"),
+        # The corpus names 惠州's mayor, not the head of its future bureau.
+        ("惠州市人工智能和机器人局的首任局长是谁？", "zh-Hans"),
+        # It says where the bureau's office is (8楼), not how many people work there.
+        ("温州湾新区新兴产业局有多少名工作人员？", "zh-Hans"),
+        ("南京雨花台区人工智能发展局的局长叫什么名字？", "zh-Hans"),
     ],
 )
 def test_questions_the_corpus_cannot_answer_are_refused_in_their_language(
