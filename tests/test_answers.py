@@ -82,6 +82,8 @@ def test_real_questions_are_answered_from_the_passage_that_says_so(
         # It says where the bureau's office is (8楼), not how many people work there.
         ("温州湾新区新兴产业局有多少名工作人员？", "zh-Hans"),
         ("南京雨花台区人工智能发展局的局长叫什么名字？", "zh-Hans"),
+        # 常州 hosted a conference; the corpus gives no output figure for it.
+        ("常州市人工智能产业的产值是多少？", "zh-Hans"),
     ],
 )
 def test_questions_the_corpus_cannot_answer_are_refused_in_their_language(

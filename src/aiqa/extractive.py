@@ -18,7 +18,7 @@ from typing import Literal
 import numpy as np
 
 from .answering import Draft, citation_for, refusal, stream_whole
-from .chinese import clean, normalize
+from .chinese import clean, normalize, stopwords
 from .models import Passage
 from .retrieval import Query
 
@@ -38,7 +38,13 @@ _TYPE_CUES: list[tuple[AnswerType, re.Pattern[str]]] = [
         ),
     ),
     ("name", re.compile(r"叫什么|名称|名字|称为什么|\bwhat is the name\b|\bwhat is it called\b|\bcalled\b")),
-    ("person", re.compile(r"谁|哪位|何人|\bwho\b|\bwhom\b|which (?:official|person|expert)")),
+    (
+        "person",
+        re.compile(
+            r"谁|哪位|何人|\bwho\b|\bwhom\b|\bwhich (?:\w+ )?(?:official|person|expert|researcher|scholar|professor"
+            r"|director|mayor|leader|head|chief|secretary|minister|manager|founder|author|journalist|reporter)\b"
+        ),
+    ),
     (
         "place",
         re.compile(
@@ -133,9 +139,13 @@ def answer_type(query: Query) -> AnswerType:
     return "other"
 
 
-# What a how-many question counts: "多少家企业" counts 企业. The answer must count the same thing.
+# What a how-many question counts or measures: "多少家企业" counts 企业, "产值是多少" measures 产值.
+# The answer must count or measure the same thing.
 _COUNTED = re.compile(
     r"(?:多少|几)[个家名位款项种座所条次只台部件批]?(?![万亿千百元倍%])([\u4e00-\u9fff]{2})"
+)
+_MEASURED = re.compile(
+    r"([\u4e00-\u9fff]{2})(?:是|为|有|约|达|达到|增长|增长到|增长了|突破|超过|共|累计)?了?(?:多少|多大|多高)"
 )
 
 
@@ -144,7 +154,8 @@ def _requirements(query: Query, kind: AnswerType) -> list[str]:
     if kind == "person":
         return _TITLE.findall(query.normalized)[:1]
     if kind == "number":
-        return [match.group(1) for match in _COUNTED.finditer(query.normalized)][:1]
+        counted = _COUNTED.search(query.normalized) or _MEASURED.search(query.normalized)
+        return [counted.group(1)] if counted and counted.group(1) not in stopwords() else []
     return []
 
 
