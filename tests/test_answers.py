@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,8 @@ def assert_citations_exact(answer: Answer) -> None:
         assert f"[{citation.n}]" in answer.answer
         for start, end in citation.highlight:
             assert citation.start <= start < end <= citation.end
-    assert not any(f"[{len(answer.citations) + 1}]" in answer.answer for _ in [0])
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
+    assert markers == {c.n for c in answer.citations}
 
 
 @pytest.mark.parametrize(
@@ -50,6 +52,24 @@ def assert_citations_exact(answer: Answer) -> None:
             "68%",
             "003_d2ef5cc44fbb30db.txt",
             "科技类数据型企业占比达68%",
+        ),
+        (
+            "南京有多少款大模型通过国家网信办备案？",
+            "39款",
+            "000_62e2ab11a4fd570b.txt",
+            "39款大模型通过国家网信办备案",
+        ),
+        (
+            "浙江伟明盛青能源新材料有限公司的副总经理是谁？",
+            "陈千帆",
+            "001_4860eeb1fce788d0.txt",
+            "副总经理陈千帆",
+        ),
+        (
+            "Which researcher at Zhejiang's efficiency promotion center studied ten years of Hangzhou's AI industry?",
+            "吴润清",
+            "004_2ca99f7e88ea3c69.txt",
+            "研究员吴润清",
         ),
     ],
 )
