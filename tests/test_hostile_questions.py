@@ -67,8 +67,11 @@ def test_odd_questions_get_an_exact_answer(real_pipeline, question: str) -> None
 
 def test_control_characters_do_not_change_the_answer(real_pipeline) -> None:
     noisy = real_pipeline.ask(ANSWERED["control characters and NUL"])
+    clean = real_pipeline.ask(QUESTION)
     assert noisy.answerable
-    assert any("温州市人工智能局" in c.text for c in noisy.citations)
+    # The same sentence answers both (possibly from an overlapping passage: the words differ by spaces).
+    assert noisy.answer == clean.answer
+    assert [c.highlight for c in noisy.citations] == [c.highlight for c in clean.citations]
 
 
 @pytest.mark.parametrize("name", ["only punctuation", "emoji only", "prompt injection", "SQL injection"])

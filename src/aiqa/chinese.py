@@ -114,15 +114,19 @@ class Sentence:
     start: int  # offsets into the original document
     end: int
     clean: str
+    heading: bool = False  # a Markdown heading line
 
 
 def split_sentences(text: str) -> list[Sentence]:
     """Sentences of a document, found on its clean view, located in the original."""
     view = clean_view(text)
+    headings = {match.end() for match in _HEADING_MARK.finditer(text)}
     sentences = []
     for start, end in sentence_spans(view.text):
         original_start, original_end = view.original_span(start, end)
-        sentences.append(Sentence(original_start, original_end, view.text[start:end]))
+        sentences.append(
+            Sentence(original_start, original_end, view.text[start:end], heading=original_start in headings)
+        )
     return sentences
 
 
@@ -166,17 +170,3 @@ def _tokens(normalized: str) -> tuple[str, ...]:
     # features), a few chunks apart; jieba is most of the build time, so the second time is cached.
     stop = stopwords()
     return tuple(w for w in words(normalized) if w.strip() and w not in stop and _TOKEN_CHAR.search(w))
-
-
-def to_language(text: str, language: Language) -> str:
-    """Render Chinese answer text in the script of the question (Traditional for zh-Hant)."""
-    if language != "zh-Hant":
-        return text
-    return _s2t().convert(text)
-
-
-@cache
-def _s2t():
-    import opencc
-
-    return opencc.OpenCC("s2t")
