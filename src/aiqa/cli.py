@@ -33,13 +33,13 @@ err = Console(stderr=True, soft_wrap=True)
 
 CorpusOption = Annotated[
     Path | None,
-    typer.Option("--corpus", help="Corpus directory of .txt/.md files [env AIQA_CORPUS; default corpus/]."),
+    typer.Option("--corpus", help="Corpus directory of .txt/.md files (env AIQA_CORPUS; default corpus/)."),
 ]
 IndexOption = Annotated[
-    Path | None, typer.Option("--index", help="Index directory [env AIQA_INDEX; default index/].")
+    Path | None, typer.Option("--index", help="Index directory (env AIQA_INDEX; default index/).")
 ]
 KOption = Annotated[
-    int | None, typer.Option("--k", min=1, max=50, help="Passages to answer from [env AIQA_K; default 5].")
+    int | None, typer.Option("--k", min=1, max=50, help="Passages to answer from (env AIQA_K; default 5).")
 ]
 
 STAGES = {"read": "Reading files", "embed": "Embedding chunks"}
@@ -204,9 +204,9 @@ def serve_command(
     corpus: CorpusOption = None,
     index: IndexOption = None,
     host: Annotated[
-        str | None, typer.Option(help="Address to listen on [env AIQA_HOST; default 127.0.0.1].")
+        str | None, typer.Option(help="Address to listen on (env AIQA_HOST; default 127.0.0.1).")
     ] = None,
-    port: Annotated[int | None, typer.Option(help="Port [env AIQA_PORT; default 7860].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (env AIQA_PORT; default 7860).")] = None,
     share: Annotated[
         bool | None, typer.Option("--share/--no-share", help="Create a public Gradio link.")
     ] = None,
