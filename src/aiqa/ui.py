@@ -55,8 +55,12 @@ CSS = """
   background: var(--background-fill-secondary); }
 .aiqa-chip.warn { border-color: #d97706; background: #fef3c7; color: #78350f; }
 .aiqa-chip.ok { border-color: #16a34a; background: #dcfce7; color: #14532d; }
-a.aiqa-cite { text-decoration: none; font-weight: 600; color: var(--color-accent); }
-a.aiqa-cite sup { font-size: 0.75em; }
+#aiqa-examples { flex-wrap: wrap; align-items: center; gap: 0.4rem; }
+#aiqa-examples > * { flex: 0 1 auto !important; min-width: 0 !important; width: auto !important; }
+#aiqa-chat a.aiqa-cite { text-decoration: none !important; }
+#aiqa-chat a.aiqa-cite sup { font-size: 0.72em; font-weight: 700; color: #4338ca; background: #e0e7ff;
+  border-radius: 4px; padding: 0 0.25em; margin-left: 1px; }
+#aiqa-chat a.aiqa-cite:hover sup { background: #c7d2fe; }
 .aiqa-refusal { border-left: 4px solid #d97706; padding: 0.3rem 0.7rem; background: #fffbeb; color: #78350f;
   border-radius: 4px; }
 .aiqa-error { border-left: 4px solid #dc2626; padding: 0.3rem 0.7rem; background: #fef2f2; color: #7f1d1d;
@@ -117,7 +121,8 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
                     )
                     send = gr.Button("Ask", variant="primary", scale=1, elem_id="aiqa-ask")
                 with gr.Row(elem_id="aiqa-examples"):
-                    examples = [gr.Button(text, size="sm", variant="secondary") for text in EXAMPLES]
+                    gr.HTML('<span class="aiqa-empty">Try:</span>')
+                    examples = [gr.Button(text, size="sm", variant="secondary", scale=0) for text in EXAMPLES]
                 with gr.Accordion("Settings", open=False):
                     k = gr.Slider(1, 20, value=settings.k, step=1, label="Passages to answer from (k)")
                     answerer = gr.Dropdown(
@@ -128,27 +133,34 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
                     )
                     clear = gr.Button("Clear conversation", size="sm")
             with gr.Column(scale=2):
-                sources = gr.HTML(_sources_html(None), elem_id="aiqa-sources")
+                sources = gr.HTML(_sources_html(None), elem_id="aiqa-sources", max_height=720)
 
         with gr.Tab("Index", id="index"):
             files = gr.Dataframe(
                 _file_rows(live),
-                headers=["file", "title", "chunks", "status"],
+                headers=["file", "status", "chunks", "title"],
                 interactive=False,
+                column_widths=["24%", "10%", "8%", "58%"],
                 label="Corpus files",
                 elem_id="aiqa-files",
             )
-            rebuild = gr.Button("Rebuild index", variant="primary", elem_id="aiqa-rebuild")
-            report = gr.HTML(elem_id="aiqa-report")
-            with gr.Group():
-                uploads = gr.File(
-                    label=f"Add .txt or .md files (up to {MAX_UPLOAD_BYTES // 2**20} MB each)",
-                    file_count="multiple",
-                    file_types=[".txt", ".md"],
-                    elem_id="aiqa-upload",
-                )
-                replace = gr.Checkbox(False, label="Replace corpus files that have the same name")
-            add = gr.Button("Add files and rebuild", elem_id="aiqa-add")
+            with gr.Row():
+                with gr.Column():
+                    rebuild = gr.Button("Rebuild index", variant="primary", elem_id="aiqa-rebuild")
+                    gr.HTML(
+                        '<p class="aiqa-empty">Only new and changed files are read and embedded again; '
+                        "questions keep being answered from the current index meanwhile.</p>"
+                    )
+                    report = gr.HTML(elem_id="aiqa-report")
+                with gr.Column():
+                    uploads = gr.File(
+                        label=f"Add .txt or .md files (UTF-8, UTF-16 or GB18030; up to {MAX_UPLOAD_BYTES // 2**20} MB each)",
+                        file_count="multiple",
+                        file_types=[".txt", ".md"],
+                        elem_id="aiqa-upload",
+                    )
+                    replace = gr.Checkbox(False, label="Replace corpus files that have the same name")
+                    add = gr.Button("Add files and rebuild", elem_id="aiqa-add")
 
         def ask(text: str, history: list[dict], k_value: float, answerer_name: str) -> Iterator[tuple]:
             history = [*history, {"role": "user", "content": text}, {"role": "assistant", "content": "…"}]
@@ -201,10 +213,13 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
             )
         clear.click(lambda: ([], _sources_html(None)), None, [chat, sources], queue=False)
         # One index change at a time; asks have their own concurrency group and are never blocked by it.
-        rebuild.click(run_rebuild, None, [report, files, status], concurrency_limit=1, concurrency_id="index")
-        add.click(
-            run_add, [uploads, replace], [report, files, status], concurrency_limit=1, concurrency_id="index"
-        ).then(lambda: None, None, uploads, queue=False)
+        index_event = {"concurrency_limit": 1, "concurrency_id": "index", "show_progress_on": report}
+        rebuild.click(run_rebuild, None, [report, files, status], **index_event)
+        add.click(run_add, [uploads, replace], [report, files, status], **index_event).then(
+            lambda: None, None, uploads, queue=False
+        )
+        # The corpus can change on disk at any time: refresh on every page load and now and then.
+        app.load(lambda: _refresh(live), None, [files, status], queue=False)
         gr.Timer(STATUS_REFRESH_SECONDS).tick(lambda: _refresh(live), None, [files, status], queue=False)
     return app
 
@@ -269,7 +284,7 @@ def _report_html(
         if built.rebuilt:
             what = f"rebuilt from scratch ({what})"
         parts.append(
-            f"<p><b>Index rebuilt</b> in {built.seconds:.1f} s: {what}; {built.files} files, {built.chunks} chunks "
+            f"<p><b>Index rebuilt</b> in {built.seconds:.2f} s: {what}; {built.files} files, {built.chunks} chunks "
             f"({built.embedded_chunks} embedded, {len(built.unchanged)} files unchanged).</p>"
         )
         for label, names in (("Added", built.added), ("Changed", built.changed), ("Removed", built.removed)):
@@ -289,8 +304,8 @@ def _file_rows(live: LivePipeline) -> list[list[object]]:
     try:
         listing = corpus_listing(pipeline.settings.corpus, pipeline.index.manifest)
     except AiqaError as error:
-        return [["", str(error), 0, "error"]]
-    return [[entry.name, entry.title, entry.chunks, entry.status] for entry in listing]
+        return [["", "error", 0, str(error)]]
+    return [[entry.name, entry.status, entry.chunks, entry.title] for entry in listing]
 
 
 def _status_html(status: IndexStatus) -> str:
@@ -306,9 +321,8 @@ def _status_html(status: IndexStatus) -> str:
             f"({html.escape(status.changes.describe())}): rebuild it in the Index tab</span>"
         )
     else:
-        rendered.append(
-            f'<span class="aiqa-chip ok">Index up to date (built {html.escape(status.built_at)})</span>'
-        )
+        built = status.built_at.replace("T", " ").replace("+00:00", " UTC")
+        rendered.append(f'<span class="aiqa-chip ok">Index up to date · built {html.escape(built)}</span>')
     return f'<div class="aiqa-status">{"".join(rendered)}</div>'
 
 
