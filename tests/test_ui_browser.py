@@ -9,6 +9,7 @@ import re
 import shutil
 import socket
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -187,3 +188,23 @@ def test_an_uploaded_file_can_be_asked_about(page: Page, server: Server, tmp_pat
     expect(source).to_contain_text("qingtian.txt", timeout=ANSWER_TIMEOUT_MS)
     expect(_last_answer(page)).to_contain_text("2024年3月15日")
     _shot(page, "09-answer-from-upload")
+
+
+def test_eight_askers_through_the_queue_are_all_answered_during_a_rebuild(server: Server) -> None:
+    from gradio_client import Client
+
+    (server.corpus / "later.md").write_text("# 后来加入\n一份在提问期间加入的文件。", encoding="utf-8")
+
+    def ask(_: int) -> str:
+        client = Client(server.url, verbose=False)
+        history, _sources, _question = client.predict(
+            "温州市人工智能局是什么时候成立的？", [], 5, "extractive", api_name="/ask"
+        )
+        return str(history[-1]["content"])
+
+    with ThreadPoolExecutor(9) as pool:
+        rebuild = pool.submit(lambda: Client(server.url, verbose=False).predict(api_name="/rebuild"))
+        answers = list(pool.map(ask, range(8)))
+        report = rebuild.result(ANSWER_TIMEOUT_MS / 1000)[0]
+    assert all("9月" in answer and 'href="#aiqa-src-1"' in answer for answer in answers)
+    assert "Index rebuilt" in report and "later.md" in report

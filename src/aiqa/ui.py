@@ -43,7 +43,14 @@ _MARKER = re.compile(r"\[(\d{1,3})\]")
 THEME = gr.themes.Soft(
     primary_hue="indigo",
     neutral_hue="slate",
-    font=["system-ui", "PingFang SC", "Noto Sans CJK SC", "Microsoft YaHei", "sans-serif"],
+    font=[
+        "system-ui",
+        "PingFang SC",
+        "Noto Sans CJK SC",
+        "WenQuanYi Micro Hei",
+        "Microsoft YaHei",
+        "sans-serif",
+    ],
     font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
 )
 
@@ -199,28 +206,24 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
                 ), *_refresh(live)
             return _rebuild(live, progress, lines)
 
-        ask_inputs = [question, chat, k, answerer]
+        # The API has one endpoint per action (ask, rebuild, add_files); the UI's other wiring is private.
+        asking = {"concurrency_limit": ASK_CONCURRENCY, "concurrency_id": "ask"}
         ask_outputs = [chat, sources, question]
-        for trigger in (question.submit, send.click):
-            trigger(ask, ask_inputs, ask_outputs, concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask")
+        send.click(ask, [question, chat, k, answerer], ask_outputs, api_name="ask", **asking)
+        question.submit(ask, [question, chat, k, answerer], ask_outputs, api_visibility="private", **asking)
         for button in examples:
-            button.click(
-                ask,
-                [button, chat, k, answerer],
-                ask_outputs,
-                concurrency_limit=ASK_CONCURRENCY,
-                concurrency_id="ask",
-            )
-        clear.click(lambda: ([], _sources_html(None)), None, [chat, sources], queue=False)
+            button.click(ask, [button, chat, k, answerer], ask_outputs, api_visibility="private", **asking)
+        private = {"queue": False, "api_visibility": "private"}
+        clear.click(lambda: ([], _sources_html(None)), None, [chat, sources], **private)
         # One index change at a time; asks have their own concurrency group and are never blocked by it.
-        index_event = {"concurrency_limit": 1, "concurrency_id": "index", "show_progress_on": report}
-        rebuild.click(run_rebuild, None, [report, files, status], **index_event)
-        add.click(run_add, [uploads, replace], [report, files, status], **index_event).then(
-            lambda: None, None, uploads, queue=False
-        )
+        indexing = {"concurrency_limit": 1, "concurrency_id": "index", "show_progress_on": report}
+        rebuild.click(run_rebuild, None, [report, files, status], api_name="rebuild", **indexing)
+        add.click(
+            run_add, [uploads, replace], [report, files, status], api_name="add_files", **indexing
+        ).then(lambda: None, None, uploads, **private)
         # The corpus can change on disk at any time: refresh on every page load and now and then.
-        app.load(lambda: _refresh(live), None, [files, status], queue=False)
-        gr.Timer(STATUS_REFRESH_SECONDS).tick(lambda: _refresh(live), None, [files, status], queue=False)
+        app.load(lambda: _refresh(live), None, [files, status], **private)
+        gr.Timer(STATUS_REFRESH_SECONDS).tick(lambda: _refresh(live), None, [files, status], **private)
     return app
 
 
