@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 # Gradio reads this when it is imported: no usage reports or version checks from a local tool.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -207,16 +208,20 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
             return _rebuild(live, progress, lines)
 
         # The API has one endpoint per action (ask, rebuild, add_files); the UI's other wiring is private.
-        asking = {"concurrency_limit": ASK_CONCURRENCY, "concurrency_id": "ask"}
+        asking: dict[str, Any] = {"concurrency_limit": ASK_CONCURRENCY, "concurrency_id": "ask"}
         ask_outputs = [chat, sources, question]
         send.click(ask, [question, chat, k, answerer], ask_outputs, api_name="ask", **asking)
         question.submit(ask, [question, chat, k, answerer], ask_outputs, api_visibility="private", **asking)
         for button in examples:
             button.click(ask, [button, chat, k, answerer], ask_outputs, api_visibility="private", **asking)
-        private = {"queue": False, "api_visibility": "private"}
+        private: dict[str, Any] = {"queue": False, "api_visibility": "private"}
         clear.click(lambda: ([], _sources_html(None)), None, [chat, sources], **private)
         # One index change at a time; asks have their own concurrency group and are never blocked by it.
-        indexing = {"concurrency_limit": 1, "concurrency_id": "index", "show_progress_on": report}
+        indexing: dict[str, Any] = {
+            "concurrency_limit": 1,
+            "concurrency_id": "index",
+            "show_progress_on": report,
+        }
         rebuild.click(run_rebuild, None, [report, files, status], api_name="rebuild", **indexing)
         add.click(
             run_add, [uploads, replace], [report, files, status], api_name="add_files", **indexing
