@@ -167,7 +167,10 @@ def test_a_rebuild_picks_up_a_changed_corpus(page: Page, server: Server) -> None
 
 def test_an_uploaded_file_can_be_asked_about(page: Page, server: Server, tmp_path: Path) -> None:
     good = tmp_path / "qingtian.txt"
-    good.write_text("青田县人工智能实验室于2024年3月15日正式挂牌成立。", encoding="utf-8")
+    # Corpus text is shown as text: markup in a file must never become markup on the page.
+    good.write_text(
+        "青田县人工智能实验室于2024年3月15日正式挂牌成立。<img src=x onerror=alert(1)>", encoding="utf-8"
+    )
     binary = tmp_path / "photo.txt"
     binary.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
 
@@ -187,6 +190,8 @@ def test_an_uploaded_file_can_be_asked_about(page: Page, server: Server, tmp_pat
     source = page.locator("#aiqa-sources #aiqa-src-1")
     expect(source).to_contain_text("qingtian.txt", timeout=ANSWER_TIMEOUT_MS)
     expect(_last_answer(page)).to_contain_text("2024年3月15日")
+    expect(source).to_contain_text("<img src=x onerror=alert(1)>")
+    expect(page.locator("#aiqa-sources img, #aiqa-chat .bot img")).to_have_count(0)
     _shot(page, "09-answer-from-upload")
 
 

@@ -171,7 +171,14 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
                     add = gr.Button("Add files and rebuild", elem_id="aiqa-add")
 
         def ask(text: str, history: list[dict], k_value: float, answerer_name: str) -> Iterator[tuple]:
-            history = [*history, {"role": "user", "content": text}, {"role": "assistant", "content": "…"}]
+            if not text.strip():
+                yield gr.skip(), gr.skip(), gr.skip()
+                return
+            history = [
+                *history,
+                {"role": "user", "content": f"<div>{_plain_html(text)}</div>"},
+                {"role": "assistant", "content": "…"},
+            ]
             yield history, gr.skip(), ""
             draft = ""
             try:
