@@ -213,3 +213,26 @@ def test_eight_askers_through_the_queue_are_all_answered_during_a_rebuild(server
         report = rebuild.result(ANSWER_TIMEOUT_MS / 1000)[0]
     assert all("9月" in answer and 'href="#aiqa-src-1"' in answer for answer in answers)
     assert "Index rebuilt" in report and "later.md" in report
+
+
+def test_a_failed_rebuild_says_why_and_answers_go_on(page: Page, server: Server, tmp_path: Path) -> None:
+    kept = tmp_path / "kept"
+    shutil.move(server.corpus, kept)
+    server.corpus.mkdir()
+    try:
+        page.get_by_role("tab", name="Index").click()
+        page.locator("#aiqa-rebuild").click()
+        report = page.locator("#aiqa-report")
+        expect(report.locator(".bad")).to_contain_text(
+            "The rebuild failed and the previous index is still in use: The corpus directory",
+            timeout=ANSWER_TIMEOUT_MS,
+        )
+        _shot(page, "10-rebuild-failed")
+        page.get_by_role("tab", name="Chat").click()
+        _ask(page, "温州市人工智能局是什么时候成立的？")
+        expect(page.locator("#aiqa-sources #aiqa-src-1")).to_contain_text(
+            "001_4860eeb1fce788d0.txt", timeout=ANSWER_TIMEOUT_MS
+        )
+    finally:
+        server.corpus.rmdir()
+        shutil.move(kept, server.corpus)

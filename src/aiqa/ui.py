@@ -90,6 +90,8 @@ CSS = """
 .aiqa-text mark { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; }
 .aiqa-sources details summary { cursor: pointer; font-weight: 600; font-size: 0.9rem; }
 .aiqa-sources details .aiqa-card { margin-top: 0.5rem; opacity: 0.9; }
+/* Gradio pins the step counter to a corner of the progress area, over the bar in a narrow column. */
+#aiqa-report .meta-text-center { position: static; transform: none; }
 .aiqa-report ul { margin: 0.3rem 0; }
 .aiqa-report .bad { color: #b91c1c; }
 .aiqa-report .good { color: #15803d; }
@@ -144,14 +146,6 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
                 sources = gr.HTML(_sources_html(None), elem_id="aiqa-sources", max_height=720)
 
         with gr.Tab("Index", id="index"):
-            files = gr.Dataframe(
-                _file_rows(live),
-                headers=["file", "status", "chunks", "title"],
-                interactive=False,
-                column_widths=["24%", "10%", "8%", "58%"],
-                label="Corpus files",
-                elem_id="aiqa-files",
-            )
             with gr.Row():
                 with gr.Column():
                     rebuild = gr.Button("Rebuild index", variant="primary", elem_id="aiqa-rebuild")
@@ -159,7 +153,7 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
                         '<p class="aiqa-empty">Only new and changed files are read and embedded again; '
                         "questions keep being answered from the current index meanwhile.</p>"
                     )
-                    report = gr.HTML(elem_id="aiqa-report")
+                    report = gr.HTML(elem_id="aiqa-report", min_height=120)
                 with gr.Column():
                     uploads = gr.File(
                         label=f"Add .txt or .md files (UTF-8, UTF-16 or GB18030; up to {MAX_UPLOAD_BYTES // 2**20} MB each)",
@@ -169,6 +163,15 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
                     )
                     replace = gr.Checkbox(False, label="Replace corpus files that have the same name")
                     add = gr.Button("Add files and rebuild", elem_id="aiqa-add")
+            files = gr.Dataframe(
+                _file_rows(live),
+                headers=["file", "status", "chunks", "title"],
+                interactive=False,
+                column_widths=["24%", "10%", "8%", "58%"],
+                label="Corpus files",
+                max_height=420,
+                elem_id="aiqa-files",
+            )
 
         def ask(text: str, history: list[dict], k_value: float, answerer_name: str) -> Iterator[tuple]:
             if not text.strip():
@@ -304,14 +307,19 @@ def _report_html(
         )
         for label, names in (("Added", built.added), ("Changed", built.changed), ("Removed", built.removed)):
             if names:
-                parts.append(f"<p>{label}: {html.escape(', '.join(names))}</p>")
+                parts.append(f"<p>{label}: {html.escape(_some(names))}</p>")
         if built.skipped:
             parts.append(
-                f'<p class="bad">Skipped (unreadable or empty): {html.escape(", ".join(built.skipped))}</p>'
+                f'<p class="bad">Skipped (unreadable or empty): {html.escape(_some(built.skipped))}</p>'
             )
     if note:
         parts.append(f'<p class="{"bad" if failed else ""}">{html.escape(note)}</p>')
     return f'<div class="aiqa-report">{"".join(parts)}</div>'
+
+
+def _some(names: list[str], shown: int = 12) -> str:
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 def _file_rows(live: LivePipeline) -> list[list[object]]:
