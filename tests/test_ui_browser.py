@@ -108,7 +108,7 @@ def _last_answer(page: Page):
     return page.locator("#aiqa-chat .bot").last
 
 
-def test_an_answer_links_to_its_highlighted_passage(page: Page) -> None:
+def test_an_answer_links_to_its_highlighted_passage(page: Page, server: Server) -> None:
     _shot(page, "01-start")
     _ask(page, "温州市人工智能局是什么时候成立的？")
     source = page.locator("#aiqa-sources #aiqa-src-1")
@@ -117,9 +117,15 @@ def test_an_answer_links_to_its_highlighted_passage(page: Page) -> None:
     expect(answer).to_contain_text("[1]")
     expect(answer).to_contain_text("9月")
     expect(answer.locator("a.aiqa-cite[href='#aiqa-src-1']")).to_be_visible()
-    expect(source.locator("mark")).to_contain_text("温州市人工智能局成立")
-    expect(source).to_contain_text("001_4860eeb1fce788d0.txt")
-    expect(source).to_contain_text("chars 238–399")
+    expect(source.locator("mark")).to_contain_text("9月")
+    expect(source.locator("mark")).to_contain_text("人工智能局成立")
+    # The card shows exactly file_text[start:end] of the file and offsets it names.
+    meta = re.fullmatch(
+        r"(\S+) · chars (\d+)–(\d+) · score [\d.]+", source.locator(".aiqa-meta").inner_text()
+    )
+    assert meta, source.locator(".aiqa-meta").inner_text()
+    document = (server.corpus / meta.group(1)).read_text(encoding="utf-8")
+    assert source.locator(".aiqa-text").text_content() == document[int(meta.group(2)) : int(meta.group(3))]
     _shot(page, "02-answer")
 
     answer.locator("a.aiqa-cite").click()
@@ -230,8 +236,8 @@ def test_a_failed_rebuild_says_why_and_answers_go_on(page: Page, server: Server,
         _shot(page, "10-rebuild-failed")
         page.get_by_role("tab", name="Chat").click()
         _ask(page, "温州市人工智能局是什么时候成立的？")
-        expect(page.locator("#aiqa-sources #aiqa-src-1")).to_contain_text(
-            "001_4860eeb1fce788d0.txt", timeout=ANSWER_TIMEOUT_MS
+        expect(page.locator("#aiqa-sources #aiqa-src-1 mark")).to_contain_text(
+            "人工智能局成立", timeout=ANSWER_TIMEOUT_MS
         )
     finally:
         server.corpus.rmdir()
