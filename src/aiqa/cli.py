@@ -42,8 +42,6 @@ KOption = Annotated[
     int | None, typer.Option("--k", min=1, max=50, help="Passages to answer from (env AIQA_K; default 5).")
 ]
 
-STAGES = {"read": "Reading files", "embed": "Embedding chunks"}
-
 
 class _Handler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
@@ -64,6 +62,8 @@ def _settings(**overrides: object) -> Settings:
 @contextmanager
 def _progress(enabled: bool = True) -> Iterator[ProgressCallback]:
     """A progress callback drawing one bar per build stage on stderr (silent when not a terminal)."""
+    from .store import STAGES
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -212,10 +212,15 @@ def serve_command(
     ] = None,
 ) -> None:
     """Start the chat UI (builds the index first if it is missing)."""
+    from .pipeline import Pipeline
     from .ui import serve
 
     try:
-        serve(_settings(corpus=corpus, index=index, host=host, port=port, share=share))
+        settings = _settings(corpus=corpus, index=index, host=host, port=port, share=share)
+        with _progress() as progress:
+            pipeline = Pipeline.open(settings, progress=progress)
+        err.print(f"embedder: {escape(pipeline.choice.description)}")
+        serve(settings, pipeline)
     except AiqaError as error:
         _fail(error)
 
