@@ -191,10 +191,12 @@ def main() -> None:
     build = bench_build(table, "the repo corpus", corpus, index, corpus_mb)
     ask = ("ask", "--json", QUESTION, "--corpus", str(corpus), "--index", str(index))
     run_aiqa(*ask)  # untimed: fills the OS file cache and the tokenizer's dictionary cache
-    cold = [run_aiqa(*ask).seconds for _ in range(args.runs)]
+    runs = [run_aiqa(*ask) for _ in range(args.runs)]
+    cold = [run.seconds for run in runs]
     table.add(
         f"cold start, `aiqa ask --json` (median of {args.runs})",
-        f"{statistics.median(cold):.2f} s (min {min(cold):.2f}, max {max(cold):.2f})",
+        f"{statistics.median(cold):.2f} s (min {min(cold):.2f}, max {max(cold):.2f}; "
+        f"{statistics.median(run.cpu_seconds for run in runs):.2f} s CPU)",
         "≤ 0.75 s",
         statistics.median(cold) <= 0.75,
     )
