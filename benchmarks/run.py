@@ -158,15 +158,24 @@ def add_latencies(table: Table, what: str, timings: list[float], target_ms: floa
     )
 
 
-def bench_build(table: Table, label: str, corpus: Path, index: Path, mb: float) -> Run:
+def bench_build(table: Table, label: str, corpus: Path, index: Path, mb: float, targets: bool) -> Run:
+    """A full build in a child process; `targets` for the synthetic corpora (the repo corpus is
+    0.06 MB, so its time is mostly interpreter start-up and its MB/s means nothing)."""
     build = run_aiqa("index", "--rebuild", "--corpus", str(corpus), "--index", str(index))
     rate = mb / build.seconds
+    what = f"index build, {label} ({mb:.1f} MB)"
     table.add(
-        f"index build, {label} ({mb:.1f} MB)",
-        f"{build.seconds:.1f} s ({build.cpu_seconds:.1f} s CPU), {rate:.2f} MB/s, peak {build.peak_mb:.0f} MB, "
-        f"index {directory_mb(index):.1f} MB on disk",
-        "≥ 1 MB/s" + (", peak ≤ 2 GB" if label.startswith("synthetic") else ""),
-        rate >= 1 and build.peak_mb <= 2048,
+        what,
+        f"{build.seconds:.1f} s ({build.cpu_seconds:.1f} s CPU), {rate:.2f} MB/s "
+        f"({mb / build.cpu_seconds:.2f} MB per CPU-second), index {directory_mb(index):.1f} MB on disk",
+        "≥ 1 MB/s" if targets else "",
+        rate >= 1 if targets else None,
+    )
+    table.add(
+        f"{what}: peak memory",
+        f"{build.peak_mb:.0f} MB",
+        "≤ 2 GB" if targets else "",
+        build.peak_mb <= 2048 if targets else None,
     )
     return build
 
@@ -188,7 +197,7 @@ def main() -> None:
 
     # 1. Cold start: a whole `aiqa ask --json` process against a built index.
     index = OUT / "index-corpus"
-    build = bench_build(table, "the repo corpus", corpus, index, corpus_mb)
+    bench_build(table, "the repo corpus", corpus, index, corpus_mb, targets=False)
     ask = ("ask", "--json", QUESTION, "--corpus", str(corpus), "--index", str(index))
     run_aiqa(*ask)  # untimed: fills the OS file cache and the tokenizer's dictionary cache
     runs = [run_aiqa(*ask) for _ in range(args.runs)]
@@ -214,7 +223,7 @@ def main() -> None:
         synthetic = OUT / f"corpus-{size:g}mb"
         written = synthetic_corpus(synthetic, size)
         synthetic_index = OUT / f"index-{size:g}mb"
-        build = bench_build(table, "synthetic", synthetic, synthetic_index, written)
+        build = bench_build(table, "synthetic", synthetic, synthetic_index, written, targets=True)
         largest = (synthetic, synthetic_index, build)
     assert largest is not None
     synthetic, synthetic_index, full_build = largest
