@@ -103,6 +103,8 @@ def _cache_path() -> Path | None:
 def _read_shards(path: Path) -> tuple[int, dict[str, bytes]] | None:
     try:
         with open(path, "rb") as handle:
+            if os.fstat(handle.fileno()).st_uid != os.getuid():
+                return None  # the temporary directory is shared: only trust a cache of our own
             total, shards = marshal.load(handle)
     except (OSError, EOFError, ValueError, TypeError):
         return None
