@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
@@ -19,6 +19,9 @@ from rich.table import Table
 
 from .errors import AiqaError
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .pipeline import Pipeline
 
 app = typer.Typer(
     add_completion=False,
@@ -136,6 +139,7 @@ def ask_command(
             pipeline = Pipeline.open(settings, progress=progress)
         if not as_json:
             err.print(f"[dim]embedder: {escape(pipeline.choice.description)}[/]")
+            _print_reranker(pipeline)
         answer = pipeline.ask(question, k=settings.k)
     except AiqaError as error:
         _fail(error)
@@ -174,6 +178,7 @@ def eval_command(
         with _progress() as progress:
             pipeline = Pipeline.open(settings, progress=progress)
         err.print(f"embedder: {escape(pipeline.choice.description)}")
+        _print_reranker(pipeline)
         documents = {d.doc: d.text for d in load_corpus(settings.corpus)}
         rows = evaluate(gold, lambda q: pipeline.ask(q, k=settings.k), documents, out=results)
     except AiqaError as error:
@@ -188,6 +193,11 @@ def eval_command(
     out.print(table)
     if results:
         err.print(f"results written to {results}")
+
+
+def _print_reranker(pipeline: Pipeline) -> None:
+    if pipeline.settings.reranker and pipeline.reranker:
+        err.print(f"reranker: {escape(pipeline.reranker.description)}")
 
 
 def _format(value: float | None) -> str:

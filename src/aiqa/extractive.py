@@ -172,10 +172,8 @@ class ExtractiveAnswerer:
     ) -> list[_Candidate]:
         """Further sentences: the rest of an enumeration for list questions, else one that adds coverage."""
         same_passage = [c for c in candidates if c.passage_rank == best.passage_rank and c.start > best.start]
-        if (
-            (kind == "list"
-            and _ORDINAL_START.match(best.text))
-            or any(_ORDINAL_START.match(c.text) for c in same_passage[:1])
+        if (kind == "list" and _ORDINAL_START.match(best.text)) or any(
+            _ORDINAL_START.match(c.text) for c in same_passage[:1]
         ):
             siblings = [c for c in same_passage if _ORDINAL_START.match(c.text)]
             return siblings[:3] if kind == "list" else []

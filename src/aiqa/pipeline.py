@@ -13,7 +13,8 @@ from .embedders import EmbedderChoice, choose_embedder
 from .errors import IndexStateError, QuestionError
 from .extractive import ExtractiveAnswerer
 from .models import Answer
-from .retrieval import HybridRetriever, make_query
+from .reranking import RerankerChoice, RerankingRetriever, choose_reranker
+from .retrieval import HybridRetriever, Retriever, make_query
 from .settings import Settings
 from .store import (
     BuildReport,
@@ -73,6 +74,7 @@ class Pipeline:
     index: LoadedIndex
     answerers: dict[str, Answerer]
     build_report: BuildReport | None = None
+    reranker: RerankerChoice | None = None
 
     @classmethod
     def open(
@@ -93,7 +95,9 @@ class Pipeline:
                     f"The index in {settings.index} cannot be used: {reason}; run `aiqa index`."
                 )
         index = load_index(settings.index)
-        return cls(settings, choice, index, make_answerers(settings, index), report)
+        return cls(
+            settings, choice, index, make_answerers(settings, index), report, choose_reranker(settings)
+        )
 
     @property
     def answerer_names(self) -> list[str]:
@@ -120,8 +124,7 @@ class Pipeline:
         question = clean_question(question)
         k = k or self.settings.k
         query = make_query(question)
-        retriever = HybridRetriever(self.index, self.choice.embedder)
-        retrieved = retriever.retrieve(query, max(k, RETRIEVED_SHOWN))
+        retrieved = self.retriever().retrieve(query, max(k, RETRIEVED_SHOWN))
         chosen = self.answerers[answerer or next(iter(self.answerers))]
         draft = None
         for event in chosen.stream(query, retrieved[:k]):
@@ -141,6 +144,12 @@ class Pipeline:
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
             notices=draft.notices,
         )
+
+    def retriever(self) -> Retriever:
+        hybrid = HybridRetriever(self.index, self.choice.embedder)
+        if self.reranker and self.reranker.reranker:
+            return RerankingRetriever(hybrid, self.reranker.reranker)
+        return hybrid
 
 
 def make_answerers(settings: Settings, index: LoadedIndex) -> dict[str, Answerer]:

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     embed_model: str = "BAAI/bge-m3"
     embed_batch_size: int = Field(32, ge=1)
     hub_timeout: float = Field(1.5, gt=0, description="seconds to wait for the model hub in auto mode")
+    # None means the model family's own convention (see st_embedder.PROMPTS).
+    embed_query_prompt: str | None = None
+    embed_passage_prompt: str | None = None
 
     # Chunking: sentences are packed up to chunk_chars characters, with chunk_overlap sentences
     # carried over. 160 characters keeps the top 5 passages well under 1,500 characters and

@@ -4,7 +4,8 @@ index/
   manifest.json   what built it: schema, aiqa version, embedder, chunking, a sha256 per corpus file
   chunks.jsonl    one Chunk per line, in id order
   tokens.jsonl    the BM25 tokens of each chunk (kept so unchanged files are never re-tokenized)
-  dense.faiss     inner-product FAISS index over L2-normalized vectors, row i = chunk i
+  dense.faiss     inner-product FAISS index over L2-normalized vectors, row i = chunk i (dense_index.py)
+  embeddings/     vectors by chunk content hash, one file per embedder (embedding_cache.py)
   bm25/           bm25s's own files
 """
 
@@ -28,7 +29,9 @@ from pydantic import BaseModel, ValidationError
 from . import __version__
 from .chinese import tokenize
 from .chunking import ChunkingParams, chunk_document
+from .dense_index import DenseKind, build_dense, dense_kind
 from .embedding import Embedder
+from .embedding_cache import EmbeddingCache
 from .errors import CorpusError, IndexStateError
 from .loading import corpus_files, read_document, relative_name, sha256
 from .models import Chunk
@@ -83,6 +86,7 @@ class Manifest(BaseModel):
     files: dict[str, FileEntry]
     skipped: list[str] = []
     built_at: str
+    dense: DenseKind = "flat"
 
 
 class BuildReport(BaseModel):
@@ -256,6 +260,7 @@ def build_index(
             except IndexStateError as error:
                 log.warning("rebuilding everything: %s", error)
                 old_manifest = None
+        cache = EmbeddingCache.load(directory, embedder.id, embedder.dimension)
 
         chunks: list[Chunk] = []
         tokens: list[list[str]] = []
@@ -309,7 +314,7 @@ def build_index(
             raise CorpusError(
                 f"The corpus directory {corpus} has no readable .txt or .md files; add some and run again."
             )
-        _embed_pending(embedder, pending, pending_slots, vector_parts, progress)
+        embedded = _embed_pending(embedder, pending, pending_slots, vector_parts, progress, cache)
         vectors = np.vstack(vector_parts).astype(np.float32, copy=False)
         removed = sorted(set(old_manifest.files) - set(files)) if old_manifest else []
         manifest = Manifest(
@@ -320,8 +325,9 @@ def build_index(
             files=files,
             skipped=skipped,
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            dense=dense_kind(len(chunks)),
         )
-        _write_atomically(directory, manifest, chunks, tokens, vectors)
+        _write_atomically(directory, manifest, chunks, tokens, vectors, cache)
         return BuildReport(
             files=len(files),
             chunks=len(chunks),
@@ -332,7 +338,7 @@ def build_index(
             removed=removed,
             unchanged=unchanged,
             skipped=skipped,
-            embedded_chunks=len(pending),
+            embedded_chunks=embedded,
             rebuilt=old_manifest is None,
         )
 
@@ -386,24 +392,37 @@ def _embed_pending(
     slots: list[int],
     vector_parts: list[np.ndarray],
     progress: Progress | None,
-) -> None:
-    if not pending:
-        return
+    cache: EmbeddingCache,
+) -> int:
+    """Fill the pending slots, embedding only texts the cache does not hold; returns how many it embedded."""
     embedded = np.empty((len(pending), embedder.dimension), dtype=np.float32)
-    for first in range(0, len(pending), EMBED_BATCH):
-        batch = pending[first : first + EMBED_BATCH]
-        embedded[first : first + len(batch)] = embedder.embed([chunk.indexed for chunk in batch])
+    missing = []
+    for row, chunk in enumerate(pending):
+        cached = cache.get(chunk.indexed)
+        if cached is None:
+            missing.append(row)
+        else:
+            embedded[row] = cached
+    for first in range(0, len(missing), EMBED_BATCH):
+        rows = missing[first : first + EMBED_BATCH]
+        embedded[rows] = embedder.embed([pending[row].indexed for row in rows])
         if progress:
-            progress("embed", first + len(batch), len(pending))
+            progress("embed", first + len(rows), len(missing))
     position = 0
     for slot in slots:
         size = len(vector_parts[slot])
         vector_parts[slot] = embedded[position : position + size]
         position += size
+    return len(missing)
 
 
 def _write_atomically(
-    directory: Path, manifest: Manifest, chunks: list[Chunk], tokens: list[list[str]], vectors: np.ndarray
+    directory: Path,
+    manifest: Manifest,
+    chunks: list[Chunk],
+    tokens: list[list[str]],
+    vectors: np.ndarray,
+    cache: EmbeddingCache,
 ) -> None:
     import bm25s
     import faiss
@@ -417,9 +436,8 @@ def _write_atomically(
         with open(staging / "tokens.jsonl", "w", encoding="utf-8") as handle:
             for chunk_tokens in tokens:
                 handle.write(json.dumps(chunk_tokens, ensure_ascii=False) + "\n")
-        dense = faiss.IndexFlatIP(vectors.shape[1])
-        dense.add(vectors)
-        faiss.write_index(dense, str(staging / "dense.faiss"))
+        faiss.write_index(build_dense(vectors, manifest.dense), str(staging / "dense.faiss"))
+        cache.save([chunk.indexed for chunk in chunks], vectors, directory, staging)
         bm25 = bm25s.BM25()
         bm25.index(tokens, show_progress=False)
         bm25.save(str(staging / "bm25"), show_progress=False)
