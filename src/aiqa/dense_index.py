@@ -16,8 +16,8 @@ HNSW_EF_CONSTRUCTION = 200
 HNSW_EF_SEARCH = 128  # saved with the index; recall@10 against exact search stays >= 0.95
 
 
-def dense_kind(count: int, exact_limit: int = EXACT_LIMIT) -> DenseKind:
-    return "flat" if count <= exact_limit else "hnsw"
+def dense_kind(count: int) -> DenseKind:
+    return "flat" if count <= EXACT_LIMIT else "hnsw"
 
 
 def build_dense(vectors: np.ndarray, kind: DenseKind) -> object:
