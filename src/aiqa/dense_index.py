@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import faiss
 
 DenseKind = Literal["flat", "hnsw"]
 
@@ -20,17 +23,19 @@ def dense_kind(count: int) -> DenseKind:
     return "flat" if count <= EXACT_LIMIT else "hnsw"
 
 
-def build_dense(vectors: np.ndarray, kind: DenseKind) -> object:
+def build_dense(vectors: np.ndarray, kind: DenseKind) -> faiss.Index:
     """A FAISS inner-product index over L2-normalized `vectors`; both kinds can reconstruct rows,
     which incremental builds use to keep the vectors of unchanged files."""
     import faiss
 
     dimension = vectors.shape[1]
+    index: faiss.Index
     if kind == "flat":
         index = faiss.IndexFlatIP(dimension)
     else:
-        index = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
+        hnsw = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        hnsw.hnsw.efSearch = HNSW_EF_SEARCH
+        index = hnsw
     index.add(np.ascontiguousarray(vectors, dtype=np.float32))
     return index
