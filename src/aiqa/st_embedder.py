@@ -53,7 +53,10 @@ def device() -> str:
 def load_model(kind: str, source: ModelSource) -> Any:
     """A `SentenceTransformer` or `CrossEncoder` (named by `kind`) from `source`, or a ModelError."""
     import sentence_transformers
+    from transformers.utils import logging as transformers_logging
 
+    # aiqa draws its own progress; a "Loading weights" bar on every `ask` is noise.
+    transformers_logging.disable_progress_bar()
     factory = getattr(sentence_transformers, kind)
     try:
         return factory(source.path, device=device(), local_files_only=source.local_files_only)
