@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from aiqa.answering import REFUSALS
@@ -9,6 +12,7 @@ from aiqa.evaluation import evaluate, metrics, metrics_by_language, read_gold
 from aiqa.loading import load_corpus
 from aiqa.models import Answer
 from aiqa.pipeline import Pipeline
+from aiqa.settings import Settings
 
 from conftest import DEV_QUESTIONS, REAL_CORPUS
 
@@ -23,7 +27,8 @@ def assert_citations_exact(answer: Answer) -> None:
         assert f"[{citation.n}]" in answer.answer
         for start, end in citation.highlight:
             assert citation.start <= start < end <= citation.end
-    assert not any(f"[{len(answer.citations) + 1}]" in answer.answer for _ in [0])
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
+    assert markers == {c.n for c in answer.citations}
 
 
 @pytest.mark.parametrize(
@@ -47,6 +52,24 @@ def assert_citations_exact(answer: Answer) -> None:
             "68%",
             "003_d2ef5cc44fbb30db.txt",
             "科技类数据型企业占比达68%",
+        ),
+        (
+            "南京有多少款大模型通过国家网信办备案？",
+            "39款",
+            "000_62e2ab11a4fd570b.txt",
+            "39款大模型通过国家网信办备案",
+        ),
+        (
+            "浙江伟明盛青能源新材料有限公司的副总经理是谁？",
+            "陈千帆",
+            "001_4860eeb1fce788d0.txt",
+            "副总经理陈千帆",
+        ),
+        (
+            "Which researcher at Zhejiang's efficiency promotion center studied ten years of Hangzhou's AI industry?",
+            "吴润清",
+            "004_2ca99f7e88ea3c69.txt",
+            "研究员吴润清",
         ),
     ],
 )
@@ -74,6 +97,13 @@ def test_real_questions_are_answered_from_the_passage_that_says_so(
         ("今天晚饭做红烧肉需要炖多久？", "zh-Hans"),
         ("What is the capital of France?", "en"),
         ("深圳市龍崗區人工智能（機器人）署的首任署長是誰？", "zh-Hant"),
+        # The corpus names 惠州's mayor, not the head of its future bureau.
+        ("惠州市人工智能和机器人局的首任局长是谁？", "zh-Hans"),
+        # It says where the bureau's office is (8楼), not how many people work there.
+        ("温州湾新区新兴产业局有多少名工作人员？", "zh-Hans"),
+        ("南京雨花台区人工智能发展局的局长叫什么名字？", "zh-Hans"),
+        # 常州 hosted a conference; the corpus gives no output figure for it.
+        ("常州市人工智能产业的产值是多少？", "zh-Hans"),
     ],
 )
 def test_questions_the_corpus_cannot_answer_are_refused_in_their_language(
@@ -124,3 +154,27 @@ def test_dev_set_meets_the_core_targets(real_pipeline: Pipeline) -> None:
     assert overall["false refusal"] <= 0.05
     assert overall["citation exactness"] == 1.0
     assert set(metrics_by_language(rows)) == {"all", "en", "zh-Hans", "zh-Hant"}
+
+
+def test_an_english_document_dropped_into_the_corpus_works(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "notes.md").write_text(
+        "# Harbor City AI Office\n\nThe Harbor City AI Office opened on 12 March 2024. Its first director is "
+        "Maria Lopez.\nThe office supports 120 local startups.\n\n## Data park\n\nA data park with 35 companies "
+        "was completed in 2023.\n",
+        encoding="utf-8",
+    )
+    pipeline = Pipeline.open(Settings(corpus=corpus, index=tmp_path / "index", embedder="offline"))
+    expectations = {
+        "When did the Harbor City AI Office open?": "12 March 2024",
+        "Who is the first director of the AI Office?": "Maria Lopez",
+        "How many companies are in the data park?": "35 companies",
+    }
+    for question, expected in expectations.items():
+        answer = pipeline.ask(question)
+        assert answer.answerable and expected in answer.answer, (question, answer.answer)
+        citation = answer.citations[0]
+        text = (corpus / "notes.md").read_text(encoding="utf-8")
+        assert text[citation.start : citation.end] == citation.text
+    assert not pipeline.ask("Who leads the data park?").answerable

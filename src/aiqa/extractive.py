@@ -18,7 +18,7 @@ from typing import Literal
 import numpy as np
 
 from .answering import Draft, citation_for, refusal, stream_whole
-from .chinese import clean, normalize
+from .chinese import clean, normalize, stopwords
 from .models import Passage
 from .retrieval import Query
 
@@ -38,7 +38,13 @@ _TYPE_CUES: list[tuple[AnswerType, re.Pattern[str]]] = [
         ),
     ),
     ("name", re.compile(r"叫什么|名称|名字|称为什么|\bwhat is the name\b|\bwhat is it called\b|\bcalled\b")),
-    ("person", re.compile(r"谁|哪位|何人|\bwho\b|\bwhom\b|which (?:official|person|expert)")),
+    (
+        "person",
+        re.compile(
+            r"谁|哪位|何人|\bwho\b|\bwhom\b|\bwhich (?:\w+ )?(?:official|person|expert|researcher|scholar|professor"
+            r"|director|mayor|leader|head|chief|secretary|minister|manager|founder|author|journalist|reporter)\b"
+        ),
+    ),
     (
         "place",
         re.compile(
@@ -63,10 +69,19 @@ _DATE = re.compile(r"\d{4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|[今去前明]年|�
 _YEAR = re.compile(r"(?:19|20)\d{2}\s*年")
 _NUMBER = re.compile(r"\d|[一二三四五六七八九十百千万亿两半]+[个家项款种倍成类大%]|[十百千万亿]|%|percent")
 _SPEECH = r"(?:说|表示|认为|指出|介绍|坦言|提出|称|强调|解释|判断)"
+# Titles that name one person; a question asking for one is answered only by a sentence naming it.
+_TITLES = r"局长|署长|书记|市长|省长|区长|县长|主任|院长|所长|董事长|总经理|总裁|执笔人|创始人|处长|部长|秘书长|会长"
+_TITLE = re.compile(_TITLES)
 _PERSON = re.compile(
-    r"(?:局长|署长|书记|市长|省长|区长|县长|主任|院长|所长|董事长|总经理|总裁|执笔人|创始人|教授|研究员|记者|编辑|处长|部长|秘书长|会长|负责人|专家|官员)"
+    rf"(?:{_TITLES}|教授|研究员|记者|编辑|负责人|专家|官员)"
     rf"[:：\s]*(?!{_SPEECH}|曾|在|也|就|对|等|的|和|与)[\u4e00-\u9fff]{{2,3}}"
     rf"|(?:^|[,，。;；”\"])(?![把被让对在从向给和与跟将为再也就都还])[\u4e00-\u9fff]{{2,3}}{_SPEECH}"
+)
+# English names are recognized in the cleaned original text, where capital letters survive.
+_ENGLISH_PERSON = re.compile(
+    r"\b(?:[Dd]irector|[Mm]ayor|[Mm]inister|[Cc]hief|[Hh]ead|[Pp]resident|[Ss]ecretary|[Pp]rofessor|CEO|[Ff]ounder|[Cc]hair)"
+    r"\b[^.;]{0,30}?\b[A-Z][a-z]+(?: [A-Z][a-z]+)+"
+    r"|\b[A-Z][a-z]+ [A-Z][a-z]+,? (?:said|says|told|noted|explained|argued)\b"
 )
 _LIST = re.compile(r"、|；|;|[一二三四五六七八九十]是")
 _NAME = re.compile(r"[“「《\"][^”」》\"]{2,40}[”」》\"]|[A-Za-z][A-Za-z0-9-]{2,}")
@@ -119,8 +134,29 @@ def answer_type(query: Query) -> AnswerType:
     text = query.normalized
     for kind, cue in _TYPE_CUES:
         if cue.search(text):
-            return kind
+            # "局长叫什么名字" asks for a person, not for the name of a thing.
+            return "person" if kind == "name" and _TITLE.search(text) else kind
     return "other"
+
+
+# What a how-many question counts or measures: "多少家企业" counts 企业, "产值是多少" measures 产值.
+# The answer must count or measure the same thing.
+_COUNTED = re.compile(
+    r"(?:多少|几)[个家名位款项种座所条次只台部件批]?(?![万亿千百元倍%])([\u4e00-\u9fff]{2})"
+)
+_MEASURED = re.compile(
+    r"([\u4e00-\u9fff]{2})(?:是|为|有|约|达|达到|增长|增长到|增长了|突破|超过|共|累计)?了?(?:多少|多大|多高)"
+)
+
+
+def _requirements(query: Query, kind: AnswerType) -> list[str]:
+    """Words the answering sentence must contain beyond its type: the title asked for, the thing counted."""
+    if kind == "person":
+        return _TITLE.findall(query.normalized)[:1]
+    if kind == "number":
+        counted = _COUNTED.search(query.normalized) or _MEASURED.search(query.normalized)
+        return [counted.group(1)] if counted and counted.group(1) not in stopwords() else []
+    return []
 
 
 @dataclass
@@ -183,7 +219,7 @@ class ExtractiveAnswerer:
         usable: list[Passage | None] = [
             p if not places or _mentions_any(p, places) else None for p in passages
         ]
-        candidates = self._candidates(usable, concepts, kind) if concepts else []
+        candidates = self._candidates(usable, concepts, kind, _requirements(query, kind)) if concepts else []
         best = self._best(candidates, kind)
         if best is None:
             return refusal(query)
@@ -224,7 +260,11 @@ class ExtractiveAnswerer:
         return sum(concepts[i][1] for i in matched) / total if total else 0.0
 
     def _candidates(
-        self, passages: list[Passage | None], concepts: list[tuple[tuple[str, ...], float]], kind: AnswerType
+        self,
+        passages: list[Passage | None],
+        concepts: list[tuple[tuple[str, ...], float]],
+        kind: AnswerType,
+        required: list[str],
     ) -> list[_Candidate]:
         check = _TYPE_CHECKS.get(kind)
         candidates = []
@@ -241,6 +281,9 @@ class ExtractiveAnswerer:
                     continue
                 normalized = normalize(text)
                 typed = bool(check.search(normalized)) if check else True
+                if kind == "person" and not typed:
+                    typed = bool(_ENGLISH_PERSON.search(text))
+                typed = typed and all(word in normalized for word in required)
                 if kind == "list" and position + 1 < len(texts):
                     typed = typed or bool(_ORDINAL_START.match(texts[position + 1]))  # it introduces a list
                 matched = self._matches(concepts, normalized)
