@@ -53,7 +53,7 @@ def locate_model(name: str, hub_timeout: float) -> ModelSource | Unavailable:
     if status is None:
         return Unavailable(f"{name} is not cached and the model hub is unreachable")
     if status >= 400:
-        return Unavailable(f"{name} is not cached and the model hub does not have it (HTTP {status})")
+        return Unavailable(f"{name} is not cached and the model hub does not serve it (HTTP {status})")
     return ModelSource(name, name, "model hub", local_files_only=False)
 
 

@@ -103,7 +103,7 @@ def test_a_hub_that_does_not_have_the_model_is_named_in_the_reason(run_aiqa) -> 
         server.server_close()
     assert indexed.returncode == 0, indexed.stderr
     assert (
-        "offline embedder: aiqa-test/no-such-model is not cached and the model hub does not have it (HTTP 404)"
+        "offline embedder: aiqa-test/no-such-model is not cached and the model hub does not serve it (HTTP 404)"
         in indexed.stderr
     )
 
