@@ -27,6 +27,11 @@ class ModelSource:
     where: str  # "local directory", "local model cache" or "model hub"
     local_files_only: bool
 
+    @property
+    def model_id(self) -> str:
+        """What names the model in an embedder or reranker id: its resolved directory or hub name."""
+        return self.path if self.where == "local directory" else self.name
+
 
 @dataclass(frozen=True)
 class Unavailable:

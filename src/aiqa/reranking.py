@@ -34,7 +34,7 @@ class CrossEncoderReranker:
 
         self._model = load_model("CrossEncoder", source)
         self._batch_size = batch_size
-        self.id = f"cross-encoder:{source.path if source.where == 'local directory' else source.name}"
+        self.id = f"cross-encoder:{source.model_id}"
 
     def rerank(self, query: Query, passages: list[Passage]) -> list[Passage]:
         if not passages:

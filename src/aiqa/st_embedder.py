@@ -82,12 +82,11 @@ class SentenceTransformerEmbedder:
         self._dimension = int(dimension)
         self._prompts = prompts
         self._batch_size = batch_size
-        model_id = source.path if source.where == "local directory" else source.name
         # The passage prompt changes every stored vector, so a non-default one is part of the id.
         suffix = ""
         if prompts.passage != family_prompts(source.name).passage:
             suffix = "+passage-prompt-" + hashlib.sha256(prompts.passage.encode()).hexdigest()[:8]
-        self._id = f"sentence-transformers:{model_id}{suffix}"
+        self._id = f"sentence-transformers:{source.model_id}{suffix}"
 
     @property
     def id(self) -> str:
