@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from aiqa.live import LivePipeline
 from aiqa.pipeline import Pipeline
 from aiqa.reranking import RERANK_DEPTH
 from aiqa.retrieval import HybridRetriever, make_query
@@ -56,3 +57,14 @@ def test_an_unavailable_reranker_is_skipped_with_the_reason(tmp_path: Path) -> N
         "set AIQA_RERANKER to a local model directory to rerank)"
     )
     assert pipeline.ask(QUESTION).retrieved == plain.ask(QUESTION).retrieved
+
+
+def test_a_server_rebuild_keeps_the_reranker_and_its_status_names_it(tiny_models, tmp_path: Path) -> None:
+    live = LivePipeline(Pipeline.open(_settings(tmp_path, reranker=str(tiny_models.cross_encoder))))
+    before = live.current.reranker
+
+    live.rebuild()
+
+    assert live.current.reranker is before
+    assert live.status().reranker == before.description
+    assert LivePipeline(Pipeline.open(_settings(tmp_path))).status().reranker is None
