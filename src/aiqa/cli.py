@@ -62,26 +62,35 @@ def _settings(**overrides: object) -> Settings:
 
 @contextmanager
 def _progress(enabled: bool = True) -> Iterator[ProgressCallback]:
-    """A progress callback drawing one bar per build stage on stderr (silent when not a terminal)."""
+    """A progress callback drawing one bar per build stage on stderr.
+
+    The bars start with the first report, so a command that builds nothing draws nothing.
+    """
     from .store import STAGES
 
-    with Progress(
+    bars = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=err,
         transient=True,
-        disable=not enabled,
-    ) as bars:
-        tasks: dict[str, TaskID] = {}
+        disable=not enabled or not err.is_terminal,
+    )
+    tasks: dict[str, TaskID] = {}
 
-        def report(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bars.add_task(STAGES.get(stage, stage), total=total)
-            bars.update(tasks[stage], completed=done, total=total)
+    def report(stage: str, done: int, total: int) -> None:
+        if not tasks:
+            bars.start()
+        if stage not in tasks:
+            tasks[stage] = bars.add_task(STAGES.get(stage, stage), total=total)
+        bars.update(tasks[stage], completed=done, total=total)
 
+    try:
         yield report
+    finally:
+        if tasks:
+            bars.stop()
 
 
 def _fail(error: AiqaError) -> None:
@@ -107,7 +116,7 @@ def index_command(
             report = build(settings, rebuild=rebuild, progress=progress, choice=choice)
     except AiqaError as error:
         _fail(error)
-    summary = Table(show_header=False, box=None)
+    summary = Table.grid(padding=(0, 2))
     summary.add_row("index", str(settings.index))
     summary.add_row(
         "files",
