@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from .answering import Answerer, Draft
 from .chunking import ChunkingParams
 from .embedders import EmbedderChoice, choose_embedder
-from .errors import IndexStateError, QuestionError
+from .errors import IndexStateError, QuestionError, SettingsError
 from .extractive import ExtractiveAnswerer
+from .llm import LLMAnswerer, LLMConfig
 from .models import Answer
 from .retrieval import HybridRetriever, make_query
 from .settings import Settings
@@ -137,11 +138,24 @@ class Pipeline:
             citations=draft.citations,
             retrieved=retrieved[:RETRIEVED_SHOWN],
             embedder=self.choice.embedder.id,
-            answerer=chosen.name,
+            answerer=draft.answerer or chosen.name,
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
             notices=draft.notices,
         )
 
 
 def make_answerers(settings: Settings, index: LoadedIndex) -> dict[str, Answerer]:
-    return {"extractive": ExtractiveAnswerer(index.idf)}
+    """The available answerers, the default first: the LLM when one is configured, unless told otherwise."""
+    extractive = ExtractiveAnswerer(index.idf)
+    config = LLMConfig.from_settings(settings)
+    if config is None:
+        if settings.answerer == "llm":
+            raise SettingsError(
+                "AIQA_ANSWERER=llm needs an LLM endpoint; set AIQA_LLM_BASE_URL and AIQA_LLM_MODEL, "
+                "or use AIQA_ANSWERER=extractive."
+            )
+        return {"extractive": extractive}
+    llm = LLMAnswerer(config, extractive)
+    if settings.answerer == "extractive":
+        return {"extractive": extractive, "llm": llm}
+    return {"llm": llm, "extractive": extractive}
