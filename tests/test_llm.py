@@ -307,3 +307,13 @@ def test_the_extractive_path_does_not_import_openai(tmp_path: Path) -> None:
     answer, imported = result.stdout.strip().splitlines()
     assert json.loads(answer)["answerable"]
     assert imported == "False"
+
+
+def test_inline_reasoning_is_not_checked_as_part_of_the_answer(asker: Asker, peer: ChatServer) -> None:
+    dated = asker.number_of(DATED)
+    peer.script.append(
+        Reply(f"<think>用户问成立时间。看资料。</think>温州市人工智能局于2025年9月成立[{dated}]。")
+    )
+    draft = asker.ask()
+    assert draft.answer == "温州市人工智能局于2025年9月成立。 [1]"
+    assert draft.notices == []

@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -176,13 +176,13 @@ def ask_command(
 def _stream_draft(events: Iterator[str | Answer]) -> Answer:
     """Show the draft as it arrives, then clear it: the checked answer may differ from the draft."""
     draft = ""
-    with Live(console=out, transient=True, auto_refresh=False) as live:
+    with Live(console=out, transient=True, auto_refresh=False) if out.is_terminal else nullcontext() as live:
         for event in events:
-            if isinstance(event, str):
+            if not isinstance(event, str):
+                return event
+            if live:
                 draft += event
                 live.update(Text(draft, style="dim"), refresh=True)
-            else:
-                return event
     raise AssertionError("ask_stream ends with an Answer")
 
 
