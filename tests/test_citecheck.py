@@ -141,3 +141,13 @@ def test_english_claims_are_checked_through_dictionary_glosses(passages: list[Pa
     for draft in (wrong_month, invented):
         assert not draft.answerable
         assert draft.answer == REFUSALS["en"]
+
+
+def test_traditional_answers_are_checked_on_normalized_text(passages: list[Passage]) -> None:
+    dated = number_of(passages, DATED)
+    query = make_query("溫州市人工智能局是什麼時候成立的？")
+    draft = check_answer(f"溫州市人工智能局於２０２５年９月成立[{dated}]。", query, passages)
+    assert draft.answerable
+    assert draft.answer == "溫州市人工智能局於２０２５年９月成立。 [1]"
+    unsupported = check_answer(f"溫州市人工智能局的年度預算為三十億元[{dated}]。", query, passages)
+    assert unsupported.answer == REFUSALS["zh-Hant"]
