@@ -40,7 +40,9 @@ def test_the_refusal_is_recognized_in_any_script_with_or_without_markers() -> No
     assert is_refusal(REFUSALS["zh-Hans"])
     assert is_refusal("語料中沒有找到這個問題的答案 [1]")
     assert is_refusal("The corpus does not say.")
+    assert is_refusal("温州市人工智能局于2025年9月成立。[1] 语料中没有找到这个问题的答案。")
     assert not is_refusal("温州市人工智能局于2025年9月成立。[1]")
+    assert not is_refusal("The bureau opened in 2025 [1]. The corpus does not say where.")
 
 
 def test_supported_sentences_are_kept_and_citations_renumbered_by_first_use(passages: list[Passage]) -> None:

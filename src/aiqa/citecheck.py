@@ -96,9 +96,17 @@ def split_claims(answer: str) -> list[Claim]:
 
 
 def is_refusal(answer: str) -> bool:
-    """Whether the answer contains the fixed refusal sentence (in any of its languages)."""
-    bare = _UNIT_CHARS.sub("", normalize(_MARKER.sub("", answer)))
-    return any(_UNIT_CHARS.sub("", normalize(sentence)) in bare for sentence in REFUSALS.values())
+    """Whether a sentence of the answer is the fixed refusal (in any of its languages).
+
+    Only the whole sentence counts: "The corpus does not say when." is an uncited sentence, so a
+    partial answer keeps its supported part.
+    """
+    refusals = {_bare(sentence) for sentence in REFUSALS.values()}
+    return any(_bare(claim.text) in refusals for claim in split_claims(answer))
+
+
+def _bare(text: str) -> str:
+    return _UNIT_CHARS.sub("", normalize(text))
 
 
 def check_answer(
