@@ -26,6 +26,8 @@ MIN_SUPPORT = {"zh": 0.5, "en": 0.5}
 # Every clause (between commas) of at least MIN_CLAUSE_UNITS units must be held this far.
 MIN_CLAUSE = 0.4
 MIN_CLAUSE_UNITS = 4
+# A cited passage that does not hold the whole claim must hold this much of one of its clauses.
+MIN_CLAUSE_ALONE = 0.8
 MAX_HIGHLIGHTS = 3
 MIN_HIGHLIGHT_GAIN = 0.1  # a further highlighted sentence must add this share of the claim
 
@@ -175,14 +177,14 @@ class _Support:
             set().union(*(units for sentences in passages for _, units in sentences))
         )
 
-    def _covers(self, units: set[str], held: set[str]) -> bool:
+    def _covers(self, units: set[str], held: set[str], share: float) -> bool:
         numbers_held = all(unit in held for unit in units if unit.startswith("#"))
-        return bool(units) and numbers_held and len(units & held) >= MIN_SUPPORT[self.mode] * len(units)
+        return bool(units) and numbers_held and len(units & held) >= share * len(units)
 
     def _holds(self, passages: list[list[_Sentence]]) -> bool:
         held = self._held(passages)
         clauses_held = all(len(clause & held) >= MIN_CLAUSE * len(clause) for clause in self.clauses)
-        return self._covers(self.units, held) and clauses_held
+        return self._covers(self.units, held, MIN_SUPPORT[self.mode]) and clauses_held
 
     def holds(self) -> bool:
         return self._holds(self.passages)
@@ -190,11 +192,11 @@ class _Support:
     def supporting(self) -> list[list[tuple[int, int]] | None]:
         """Per cited passage, the sentences that hold the claim, or None when it does not support it.
 
-        A passage supports the claim when it holds the claim or one of its clauses by itself; when
-        none does, the fewest passages that hold it together (largest share first) support it.
+        A passage supports the claim when it holds the claim, or nearly all of one of its clauses,
+        by itself; when none does, the fewest passages that hold it together (largest share first).
         """
         ok = [
-            self._holds([p]) or any(self._covers(clause, self._held([p])) for clause in self.clauses)
+            self._holds([p]) or any(self._covers(c, self._held([p]), MIN_CLAUSE_ALONE) for c in self.clauses)
             for p in self.passages
         ]
         if not any(ok):
