@@ -22,6 +22,7 @@ class Reply:
     delay: float = 0.0  # seconds before anything is sent
     body: bytes | None = None  # sent verbatim instead of a well-formed reply (malformed bodies)
     pieces: int = 4  # streamed chunks the text is cut into
+    stall: float = 0.0  # seconds to stop for after the first streamed chunk
 
 
 class ChatServer(ThreadingHTTPServer):
@@ -95,6 +96,8 @@ class _Handler(BaseHTTPRequestHandler):
         for index, piece in enumerate(pieces):
             delta = {"role": "assistant", "content": piece} if index == 0 else {"content": piece}
             self._event(_chunk(model, delta, None))
+            if index == 0:
+                time.sleep(reply.stall)
         self._event(_chunk(model, {}, "stop"))
         self.wfile.write(b"data: [DONE]\n\n")
         self.wfile.flush()

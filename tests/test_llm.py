@@ -197,6 +197,16 @@ def test_failures_fall_back_to_the_extractive_answer_with_a_notice(
     assert draft.notices == [f"LLM failed ({reason}): showing the extractive answer"]
 
 
+def test_a_stream_that_stalls_falls_back(real_pipeline: Pipeline, peer: ChatServer) -> None:
+    asker = Asker(with_llm(real_pipeline, peer.base_url, llm_timeout=0.5), "stream")
+    dated = asker.number_of(DATED)
+    peer.script.append(Reply(f"温州市人工智能局于2025年9月成立[{dated}]。", stall=2.0))
+    draft = asker.ask()
+    assert asker.streamed  # the first piece arrived before the stall
+    assert draft.answer == asker.extractive().answer
+    assert draft.notices == ["LLM failed (no response within 0.5 s): showing the extractive answer"]
+
+
 def test_a_stopped_server_falls_back_to_the_extractive_answer(real_pipeline: Pipeline) -> None:
     with socket.socket() as probe:  # a loopback port nothing listens on
         probe.bind(("127.0.0.1", 0))

@@ -223,3 +223,8 @@ def _failures(config: LLMConfig) -> Iterator[None]:
         raise LLMError(f"HTTP {error.status_code}") from error
     except (openai.OpenAIError, json.JSONDecodeError) as error:
         raise LLMError("malformed response") from error
+    except Exception as error:
+        # Older clients let transport errors met mid-stream through unwrapped (httpx.ReadTimeout).
+        if not type(error).__module__.startswith(("httpx", "httpcore")):
+            raise
+        raise LLMError("the connection failed while streaming") from error
