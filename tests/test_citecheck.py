@@ -9,6 +9,7 @@ from aiqa.citecheck import UNSUPPORTED_MARK, check_answer, is_refusal, split_cla
 from aiqa.models import Passage
 from aiqa.pipeline import Pipeline
 from aiqa.retrieval import make_query
+
 from conftest import REAL_CORPUS
 
 QUESTION = "温州市人工智能局是什么时候成立的？"
@@ -18,7 +19,26 @@ FIRST = "这也是全国首个专门的“人工智能局”"
 
 @pytest.fixture(scope="module")
 def passages(real_pipeline: Pipeline) -> list[Passage]:
-    return real_pipeline.ask(QUESTION, answerer="extractive").retrieved[: real_pipeline.settings.k]
+    """Real chunks holding known facts, picked by content so retrieval changes cannot move them."""
+    chunks = real_pipeline.index.chunks
+    picked = [
+        next(c for c in chunks if FIRST in c.text),
+        next(c for c in chunks if "智算规模达2.1万P" in c.text),  # about Nanjing, not the bureau
+        next(c for c in chunks if DATED in c.text),
+    ]
+    return [
+        Passage(
+            doc=c.doc,
+            title=c.title,
+            start=c.start,
+            end=c.end,
+            text=c.text,
+            score=1.0,
+            chunk_id=c.id,
+            sentences=c.sentences,
+        )
+        for c in picked
+    ]
 
 
 def number_of(passages: list[Passage], phrase: str) -> int:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -22,13 +22,45 @@ from aiqa.models import Answer, Citation, Passage
 from aiqa.pipeline import Pipeline, make_answerers
 from aiqa.retrieval import make_query
 from aiqa.settings import Settings
-from conftest import REAL_CORPUS, REPO
 from openai_peer import ChatServer, Reply
+
+from conftest import REPO
 
 QUESTION = "温州市人工智能局是什么时候成立的？"
 DATED = "2025年9月,温州市人工智能局成立"
 FIRST = "这也是全国首个专门的“人工智能局”"
 MODES = ["stream", "complete"]
+
+
+# Excerpts of the repo corpus: small enough that every chunk is retrieved (k=10), so which
+# passage holds which fact does not depend on retrieval ranking.
+SMALL_CORPUS = {
+    "000_bureaus.txt": "从数据局到人工智能局\n"
+    "更早前,2025年5月,深圳市龙岗区揭牌深圳市龙岗区人工智能(机器人)署;2025年9月,温州市人工智能局成立;"
+    "2025年12月,广州市海珠区人工智能发展局成立;2025年12月31日,扬州市人工智能发展中心揭牌成立。\n",
+    "001_wenzhou.txt": "温州、南京为何接连给人工智能“设局”?\n"
+    "这并非温州首次为新兴产业“设局”。去年9月,温州市人工智能局成立,在温州市数据局基础上加挂人工智能局牌子,"
+    "这也是全国首个专门的“人工智能局”。\n",
+    "002_nanjing.txt": "南京设局\n"
+    "2026年1月27日,南京市雨花台区召开人工智能产业发展大会,雨花台区人工智能发展局揭牌成立。"
+    "南京2025年投用智算中心6个,智算规模达2.1万P,居全国第六。\n",
+}
+
+
+@pytest.fixture(scope="module")
+def small_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    root = tmp_path_factory.mktemp("small")
+    for name, text in SMALL_CORPUS.items():
+        (root / "corpus").mkdir(exist_ok=True)
+        (root / "corpus" / name).write_text(text, encoding="utf-8")
+    with pytest.MonkeyPatch.context() as environment:  # module fixtures run before the autouse one
+        for name in [name for name in os.environ if name.startswith("AIQA_")]:
+            environment.delenv(name)
+        pipeline = Pipeline.open(
+            Settings(corpus=root / "corpus", index=root / "index", embedder="offline", k=10)
+        )
+    assert len(pipeline.index.chunks) <= pipeline.settings.k
+    yield pipeline
 
 
 @pytest.fixture
@@ -74,13 +106,13 @@ def with_llm(pipeline: Pipeline, base_url: str, **settings: object) -> Pipeline:
 
 
 @pytest.fixture(params=MODES)
-def asker(request: pytest.FixtureRequest, real_pipeline: Pipeline, peer: ChatServer) -> Asker:
-    return Asker(with_llm(real_pipeline, peer.base_url, llm_timeout=1.0), request.param)
+def asker(request: pytest.FixtureRequest, small_pipeline: Pipeline, peer: ChatServer) -> Asker:
+    return Asker(with_llm(small_pipeline, peer.base_url, llm_timeout=1.0), request.param)
 
 
 def assert_exact(citations: list[Citation]) -> None:
     for citation in citations:
-        text = (REAL_CORPUS / citation.doc).read_text(encoding="utf-8")
+        text = SMALL_CORPUS[citation.doc]
         assert text[citation.start : citation.end] == citation.text
 
 
@@ -135,8 +167,8 @@ def test_an_unsupported_claim_leaves_nothing_to_answer(asker: Asker, peer: ChatS
     ]
 
 
-def test_unsupported_sentences_can_be_marked_instead(real_pipeline: Pipeline, peer: ChatServer) -> None:
-    asker = Asker(with_llm(real_pipeline, peer.base_url, llm_unsupported="mark"), "stream")
+def test_unsupported_sentences_can_be_marked_instead(small_pipeline: Pipeline, peer: ChatServer) -> None:
+    asker = Asker(with_llm(small_pipeline, peer.base_url, llm_unsupported="mark"), "stream")
     dated = asker.number_of(DATED)
     peer.script.append(Reply(f"温州市人工智能局于2025年9月成立[{dated}]。其年度预算为三十亿元[{dated}]。"))
     draft = asker.ask()
@@ -160,9 +192,9 @@ def test_the_refusal_sentence_gives_answerable_false(asker: Asker, peer: ChatSer
 
 @pytest.mark.parametrize("mode", MODES)
 def test_an_off_topic_question_never_reaches_the_llm(
-    real_pipeline: Pipeline, peer: ChatServer, mode: str
+    small_pipeline: Pipeline, peer: ChatServer, mode: str
 ) -> None:
-    asker = Asker(with_llm(real_pipeline, peer.base_url), mode)
+    asker = Asker(with_llm(small_pipeline, peer.base_url), mode)
     peer.script.append(Reply("巴黎[1]。"))
     draft = asker.ask("法国的首都是哪里？")
     assert not draft.answerable
@@ -197,8 +229,8 @@ def test_failures_fall_back_to_the_extractive_answer_with_a_notice(
     assert draft.notices == [f"LLM failed ({reason}): showing the extractive answer"]
 
 
-def test_a_stream_that_stalls_falls_back(real_pipeline: Pipeline, peer: ChatServer) -> None:
-    asker = Asker(with_llm(real_pipeline, peer.base_url, llm_timeout=0.5), "stream")
+def test_a_stream_that_stalls_falls_back(small_pipeline: Pipeline, peer: ChatServer) -> None:
+    asker = Asker(with_llm(small_pipeline, peer.base_url, llm_timeout=0.5), "stream")
     dated = asker.number_of(DATED)
     peer.script.append(Reply(f"温州市人工智能局于2025年9月成立[{dated}]。", stall=2.0))
     draft = asker.ask()
@@ -207,13 +239,13 @@ def test_a_stream_that_stalls_falls_back(real_pipeline: Pipeline, peer: ChatServ
     assert draft.notices == ["LLM failed (no response within 0.5 s): showing the extractive answer"]
 
 
-def test_a_stopped_server_falls_back_to_the_extractive_answer(real_pipeline: Pipeline) -> None:
+def test_a_stopped_server_falls_back_to_the_extractive_answer(small_pipeline: Pipeline) -> None:
     with socket.socket() as probe:  # a loopback port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     base_url = f"http://127.0.0.1:{port}/v1"
     for mode in MODES:
-        draft = Asker(with_llm(real_pipeline, base_url), mode).ask()
+        draft = Asker(with_llm(small_pipeline, base_url), mode).ask()
         assert draft.answerable
         assert draft.citations
         assert draft.notices == [f"LLM failed (cannot connect to {base_url}): showing the extractive answer"]
@@ -249,9 +281,9 @@ def test_instructions_inside_documents_arrive_fenced_as_quoted_material(
     assert answer.notices == ["Dropped a sentence that cites no passage: “HACKED”"]
 
 
-def test_answerers_follow_the_settings(real_pipeline: Pipeline) -> None:
-    index = real_pipeline.index
-    base = Settings(corpus=REAL_CORPUS, index=real_pipeline.settings.index)
+def test_answerers_follow_the_settings(small_pipeline: Pipeline) -> None:
+    index = small_pipeline.index
+    base = Settings(corpus=small_pipeline.settings.corpus, index=small_pipeline.settings.index)
     assert list(make_answerers(base, index)) == ["extractive"]
     configured = base.with_overrides(llm_base_url="http://127.0.0.1:9/v1", llm_model="m")
     assert list(make_answerers(configured, index)) == ["llm", "extractive"]
@@ -266,12 +298,13 @@ def test_answerers_follow_the_settings(real_pipeline: Pipeline) -> None:
 
 
 def test_cli_streams_then_prints_the_checked_answer(
-    real_pipeline: Pipeline, peer: ChatServer, monkeypatch: pytest.MonkeyPatch
+    small_pipeline: Pipeline, peer: ChatServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    dated = Asker(real_pipeline, "stream").number_of(DATED)
+    dated = Asker(small_pipeline, "stream").number_of(DATED)
     peer.script.append(Reply(f"温州市人工智能局于2025年9月成立[{dated}]。该局还会招聘两百人。"))
-    monkeypatch.setenv("AIQA_INDEX", str(real_pipeline.settings.index))
-    monkeypatch.setenv("AIQA_CORPUS", str(REAL_CORPUS))
+    monkeypatch.setenv("AIQA_INDEX", str(small_pipeline.settings.index))
+    monkeypatch.setenv("AIQA_CORPUS", str(small_pipeline.settings.corpus))
+    monkeypatch.setenv("AIQA_K", "10")
     monkeypatch.setenv("AIQA_LLM_BASE_URL", peer.base_url)
     monkeypatch.setenv("AIQA_LLM_MODEL", "scripted")
     runner = CliRunner()
@@ -286,7 +319,9 @@ def test_cli_streams_then_prints_the_checked_answer(
     data = json.loads(printed.stdout)
     assert data["answerer"] == "llm" and data["answerable"]
     assert data["answer"] == "温州市人工智能局于2025年9月成立。 [1]"
-    assert [c["start"] for c in data["citations"]] == [real_pipeline.ask(QUESTION).retrieved[dated - 1].start]
+    assert [c["start"] for c in data["citations"]] == [
+        small_pipeline.ask(QUESTION).retrieved[dated - 1].start
+    ]
     assert data["notices"] == ["Dropped a sentence that cites no passage: “该局还会招聘两百人。”"]
 
     extractive = runner.invoke(app, ["ask", QUESTION, "--json", "--answerer", "extractive"])
@@ -297,7 +332,9 @@ def test_cli_streams_then_prints_the_checked_answer(
 def test_the_extractive_path_does_not_import_openai(tmp_path: Path) -> None:
     """Cold start: `aiqa ask` without an LLM never pays for importing the client."""
     corpus = tmp_path / "corpus"
-    shutil.copytree(REAL_CORPUS, corpus)
+    corpus.mkdir()
+    for name, text in SMALL_CORPUS.items():
+        (corpus / name).write_text(text, encoding="utf-8")
     script = (
         "import sys\n"
         "from aiqa.cli import main\n"

@@ -114,15 +114,19 @@ class Sentence:
     start: int  # offsets into the original document
     end: int
     clean: str
+    heading: bool = False  # a Markdown heading line
 
 
 def split_sentences(text: str) -> list[Sentence]:
     """Sentences of a document, found on its clean view, located in the original."""
     view = clean_view(text)
+    headings = {match.end() for match in _HEADING_MARK.finditer(text)}
     sentences = []
     for start, end in sentence_spans(view.text):
         original_start, original_end = view.original_span(start, end)
-        sentences.append(Sentence(original_start, original_end, view.text[start:end]))
+        sentences.append(
+            Sentence(original_start, original_end, view.text[start:end], heading=original_start in headings)
+        )
     return sentences
 
 
@@ -157,17 +161,3 @@ def tokenize(normalized: str) -> list[str]:
     """BM25 tokens: jieba words that carry content, lower-cased, stopwords and punctuation dropped."""
     stop = stopwords()
     return [w for w in words(normalized) if w.strip() and w not in stop and _TOKEN_CHAR.search(w)]
-
-
-def to_language(text: str, language: Language) -> str:
-    """Render Chinese answer text in the script of the question (Traditional for zh-Hant)."""
-    if language != "zh-Hant":
-        return text
-    return _s2t().convert(text)
-
-
-@cache
-def _s2t():
-    import opencc
-
-    return opencc.OpenCC("s2t")

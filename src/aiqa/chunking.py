@@ -16,19 +16,26 @@ class ChunkingParams:
 
 
 def _packs(sentences: list[Sentence], params: ChunkingParams) -> Iterator[list[Sentence]]:
-    """Consecutive runs of sentences, each at most chunk_chars long unless one sentence is longer."""
+    """Consecutive runs of sentences, each at most chunk_chars long unless one sentence is longer.
+
+    A heading always opens a run: it belongs to the section below it, not to the one above.
+    """
     first = 0
     while first < len(sentences):
         last = first
         size = len(sentences[first].clean)
-        while last + 1 < len(sentences) and size + len(sentences[last + 1].clean) <= params.chunk_chars:
+        while (
+            last + 1 < len(sentences)
+            and not sentences[last + 1].heading
+            and size + len(sentences[last + 1].clean) <= params.chunk_chars
+        ):
             last += 1
             size += len(sentences[last].clean)
         yield sentences[first : last + 1]
         if last + 1 >= len(sentences):
             return
-        # Overlap by whole sentences, but always move forward.
-        first = max(first + 1, last + 1 - params.chunk_overlap)
+        # Overlap by whole sentences, but always move forward and never carry text across a heading.
+        first = last + 1 if sentences[last + 1].heading else max(first + 1, last + 1 - params.chunk_overlap)
 
 
 def chunk_document(document: Document, params: ChunkingParams, first_id: int = 0) -> list[Chunk]:

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.live import Live
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -24,6 +24,7 @@ from .settings import AnswererChoice, Settings
 
 if TYPE_CHECKING:
     from .models import Answer
+    from .store import Progress as ProgressCallback
 
 app = typer.Typer(
     add_completion=False,
@@ -63,7 +64,7 @@ class _Handler(logging.Handler):
 
 def _settings(**overrides: object) -> Settings:
     try:
-        return Settings().with_overrides(**overrides)
+        return Settings.load(**overrides)
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
@@ -73,7 +74,7 @@ def _settings(**overrides: object) -> Settings:
 
 
 @contextmanager
-def _progress(enabled: bool = True) -> Iterator[object]:
+def _progress(enabled: bool = True) -> Iterator[ProgressCallback]:
     """A progress callback drawing one bar per build stage on stderr (silent when not a terminal)."""
     with Progress(
         TextColumn("{task.description}"),
@@ -84,7 +85,7 @@ def _progress(enabled: bool = True) -> Iterator[object]:
         transient=True,
         disable=not enabled,
     ) as bars:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def report(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
@@ -251,8 +252,8 @@ def serve_command(
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING, handlers=[_Handler()], force=True)
-    logging.getLogger("bm25s").setLevel(logging.ERROR)
+    # The handler's own level matters: some libraries (bm25s) set their loggers to DEBUG on import.
+    logging.basicConfig(level=logging.WARNING, handlers=[_Handler(level=logging.WARNING)], force=True)
     try:
         app()
     except KeyboardInterrupt:

@@ -40,22 +40,19 @@ def decode(raw: bytes) -> str:
         raise DecodeError("binary file")
     if b"\x00" in raw[:4096]:
         # UTF-16 without a BOM shows NULs between ASCII characters; anything else with NULs is binary.
-        for encoding in ("utf-16-le", "utf-16-be"):
-            try:
-                text = raw.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-            if _looks_like_text(text):
-                return text
-        raise DecodeError("binary file")
-    for encoding in ("utf-8", "gb18030"):
+        return _first_text(raw, ("utf-16-le", "utf-16-be"), failure="binary file")
+    return _first_text(raw, ("utf-8", "gb18030"), failure="not UTF-8, UTF-16 or GB18030 text")
+
+
+def _first_text(raw: bytes, encodings: tuple[str, ...], failure: str) -> str:
+    for encoding in encodings:
         try:
             text = raw.decode(encoding)
         except UnicodeDecodeError:
             continue
         if _looks_like_text(text):
             return text
-    raise DecodeError("not UTF-8, UTF-16 or GB18030 text")
+    raise DecodeError(failure)
 
 
 def _looks_like_text(text: str) -> bool:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .answering import Answerer, Draft
+from .chinese import detect_language
 from .chunking import ChunkingParams
 from .embedders import EmbedderChoice, choose_embedder
 from .errors import IndexStateError, QuestionError, SettingsError
@@ -120,7 +121,7 @@ class Pipeline:
         started = time.perf_counter()
         question = clean_question(question)
         k = k or self.settings.k
-        query = make_query(question)
+        query = make_query(question, self.index.lexicon if detect_language(question) == "en" else None)
         retriever = HybridRetriever(self.index, self.choice.embedder)
         retrieved = retriever.retrieve(query, max(k, RETRIEVED_SHOWN))
         chosen = self.answerers[answerer or next(iter(self.answerers))]

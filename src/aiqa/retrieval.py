@@ -9,24 +9,54 @@ import numpy as np
 
 from .chinese import Language, detect_language, normalize, tokenize
 from .embedding import Embedder
+from .lexicon import english_terms
 from .models import Passage
 from .store import LoadedIndex
 
 RRF_K = 60
+# The offline embedder matches surface n-grams, so it votes with half the weight of BM25: on the
+# dev set that keeps BM25's recall@5 (1.0) and lifts recall@1 on English questions from 0.75 to 1.0.
+DENSE_WEIGHT = 0.5
 CANDIDATES = 50
+
+
+@dataclass(frozen=True)
+class Term:
+    """One thing the question asks about, and the corpus words that count as mentioning it."""
+
+    surface: str
+    forms: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Query:
     text: str
     normalized: str
-    tokens: list[str]
     language: Language
+    terms: tuple[Term, ...]
+
+    @property
+    def tokens(self) -> list[str]:
+        """Every form of every term, for BM25."""
+        return [form for term in self.terms for form in term.forms]
+
+    @property
+    def search_text(self) -> str:
+        """The question plus the Chinese renderings of its English words, for the embedder."""
+        extra = [form for term in self.terms for form in term.forms[:-1]]
+        return " ".join([self.normalized, *extra]) if extra else self.normalized
 
 
-def make_query(question: str) -> Query:
+def make_query(question: str, lexicon: dict[str, list[str]] | None = None) -> Query:
     normalized = normalize(question)
-    return Query(question, normalized, tokenize(normalized), detect_language(question))
+    terms = [Term(token, (token,)) for token in dict.fromkeys(tokenize(normalized)) if not token.isascii()]
+    if lexicon is not None:
+        terms += [
+            Term(surface, tuple(dict.fromkeys(forms))) for surface, forms in english_terms(question, lexicon)
+        ]
+    else:
+        terms += [Term(token, (token,)) for token in dict.fromkeys(tokenize(normalized)) if token.isascii()]
+    return Query(question, normalized, detect_language(question), tuple(dict.fromkeys(terms)))
 
 
 class Retriever(Protocol):
@@ -39,9 +69,10 @@ class HybridRetriever:
     Scores are the fused value scaled so that a passage ranked first by both halves scores 1.0.
     """
 
-    def __init__(self, index: LoadedIndex, embedder: Embedder) -> None:
+    def __init__(self, index: LoadedIndex, embedder: Embedder, dense_weight: float = DENSE_WEIGHT) -> None:
         self.index = index
         self.embedder = embedder
+        self.dense_weight = dense_weight
 
     def lexical_ranking(self, query: Query, depth: int) -> np.ndarray:
         if not query.tokens:
@@ -50,7 +81,7 @@ class HybridRetriever:
         return _top(scores, depth)
 
     def dense_ranking(self, query: Query, depth: int) -> np.ndarray:
-        vector = self.embedder.embed([query.normalized], query=True)
+        vector = self.embedder.embed([query.search_text], query=True)
         if not np.any(vector):
             return np.zeros(0, dtype=np.int64)
         _, ids = self.index.dense.search(vector, min(depth, self.index.dense.ntotal))
@@ -59,11 +90,14 @@ class HybridRetriever:
     def retrieve(self, query: Query, k: int) -> list[Passage]:
         depth = max(CANDIDATES, k)
         fused: dict[int, float] = {}
-        for ranking in (self.lexical_ranking(query, depth), self.dense_ranking(query, depth)):
+        rankings = [(1.0, self.lexical_ranking(query, depth))]
+        if self.dense_weight > 0:
+            rankings.append((self.dense_weight, self.dense_ranking(query, depth)))
+        for weight, ranking in rankings:
             for rank, chunk_id in enumerate(ranking.tolist()):
-                fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+                fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank + 1)
         best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
-        scale = 2.0 / (RRF_K + 1)
+        scale = sum(weight for weight, _ in rankings) / (RRF_K + 1)
         return [self._passage(chunk_id, score / scale) for chunk_id, score in best]
 
     def _passage(self, chunk_id: int, score: float) -> Passage:

@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     port: int = Field(7860, ge=0, le=65535)
     share: bool = False
 
+    @classmethod
+    def load(cls, **flags: object) -> Settings:
+        """Settings from the environment, with the given non-None flags taking precedence."""
+        return cls.model_validate({key: value for key, value in flags.items() if value is not None})
+
     def with_overrides(self, **overrides: object) -> Settings:
         """A copy with the given non-None values replaced (how CLI flags win over the environment)."""
         given = {key: value for key, value in overrides.items() if value is not None}

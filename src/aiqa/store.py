@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ValidationError
@@ -30,6 +31,7 @@ from .chinese import tokenize
 from .chunking import ChunkingParams, chunk_document
 from .embedding import Embedder
 from .errors import CorpusError, IndexStateError
+from .lexicon import build_lexicon, load_lexicon, save_lexicon
 from .loading import corpus_files, read_document, relative_name, sha256
 from .models import Chunk
 
@@ -108,9 +110,17 @@ class LoadedIndex:
     directory: Path
     manifest: Manifest
     chunks: list[Chunk]
-    dense: object  # faiss.Index
-    bm25: object  # bm25s.BM25
+    dense: Any  # faiss.Index (faiss ships no type hints)
+    bm25: Any  # bm25s.BM25
     _document_frequency: np.ndarray | None = field(default=None, repr=False)
+    _lexicon: dict[str, list[str]] | None = field(default=None, repr=False)
+
+    @property
+    def lexicon(self) -> dict[str, list[str]]:
+        """English → Chinese corpus words, read on first use (only English questions need it)."""
+        if self._lexicon is None:
+            self._lexicon = load_lexicon(self.directory)
+        return self._lexicon
 
     def idf(self, tokens: list[str]) -> np.ndarray:
         """Inverse document frequency of each token over the chunks (unseen tokens get the maximum)."""
@@ -261,7 +271,10 @@ def build_index(
         tokens: list[list[str]] = []
         vector_parts: list[np.ndarray] = []
         files: dict[str, FileEntry] = {}
-        added, changed, unchanged, skipped = [], [], [], []
+        added: list[str] = []
+        changed: list[str] = []
+        unchanged: list[str] = []
+        skipped: list[str] = []
         pending: list[Chunk] = []  # chunks still to embed, in order, with their slot in vector_parts
         pending_slots: list[int] = []
 
@@ -321,7 +334,13 @@ def build_index(
             skipped=skipped,
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
-        _write_atomically(directory, manifest, chunks, tokens, vectors)
+        if old_manifest is not None and not (added or changed or removed):
+            # Same content: only file times may have moved, and only the manifest records them.
+            _write_manifest_atomically(
+                directory, manifest.model_copy(update={"built_at": old_manifest.built_at})
+            )
+        else:
+            _write_atomically(directory, manifest, chunks, tokens, vectors)
         return BuildReport(
             files=len(files),
             chunks=len(chunks),
@@ -410,6 +429,7 @@ def _write_atomically(
 
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.building-", dir=directory.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; an index is as readable as its corpus
     try:
         with open(staging / "chunks.jsonl", "w", encoding="utf-8") as handle:
             for chunk in chunks:
@@ -423,6 +443,7 @@ def _write_atomically(
         bm25 = bm25s.BM25()
         bm25.index(tokens, show_progress=False)
         bm25.save(str(staging / "bm25"), show_progress=False)
+        save_lexicon(build_lexicon(bm25.vocab_dict), staging)
         # Built files never belong in version control, wherever the index directory is.
         (staging / ".gitignore").write_text("*\n", encoding="utf-8")
         # The manifest goes last: a staging directory without one is never mistaken for an index.
@@ -431,6 +452,12 @@ def _write_atomically(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _write_manifest_atomically(directory: Path, manifest: Manifest) -> None:
+    staging = directory / ".manifest.json.tmp"
+    staging.write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+    staging.replace(_manifest_path(directory))
 
 
 def _swap_into_place(staging: Path, directory: Path) -> None:
