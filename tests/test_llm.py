@@ -107,7 +107,8 @@ def with_llm(pipeline: Pipeline, base_url: str, **settings: object) -> Pipeline:
 
 @pytest.fixture(params=MODES)
 def asker(request: pytest.FixtureRequest, small_pipeline: Pipeline, peer: ChatServer) -> Asker:
-    return Asker(with_llm(small_pipeline, peer.base_url, llm_timeout=1.0), request.param)
+    # Generous: a loaded CI machine must not turn a good reply into a timeout.
+    return Asker(with_llm(small_pipeline, peer.base_url, llm_timeout=10.0), request.param)
 
 
 def assert_exact(citations: list[Citation]) -> None:
@@ -206,7 +207,6 @@ def test_an_off_topic_question_never_reaches_the_llm(
 @pytest.mark.parametrize(
     ("reply", "reason"),
     [
-        (Reply("太慢了[1]。", delay=2.0), "no response within 1 s"),
         (Reply(status=500), "HTTP 500"),
         (Reply(status=401), "HTTP 401"),
         (Reply(body=b"data: {not json\n\n"), "malformed response"),
@@ -227,6 +227,18 @@ def test_failures_fall_back_to_the_extractive_answer_with_a_notice(
     # A JSON body without choices is malformed to a one-shot request; streamed, it holds no events.
     reason = reason or ("malformed response" if asker.mode == "complete" else "empty response")
     assert draft.notices == [f"LLM failed ({reason}): showing the extractive answer"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_reply_slower_than_the_timeout_falls_back(
+    small_pipeline: Pipeline, peer: ChatServer, mode: str
+) -> None:
+    asker = Asker(with_llm(small_pipeline, peer.base_url, llm_timeout=1.0), mode)
+    peer.script.append(Reply(f"温州市人工智能局于2025年9月成立[{asker.number_of(DATED)}]。", delay=3.0))
+    draft = asker.ask()
+    assert draft.answer == asker.extractive().answer
+    assert draft.answerer == "extractive"
+    assert draft.notices == ["LLM failed (no response within 1 s): showing the extractive answer"]
 
 
 def test_a_stream_that_stalls_falls_back(small_pipeline: Pipeline, peer: ChatServer) -> None:
