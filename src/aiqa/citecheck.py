@@ -16,6 +16,7 @@ from typing import Literal
 
 from .answering import REFUSALS, Draft, citation_for, refusal
 from .chinese import Language, detect_language, normalize, stopwords, words
+from .lexicon import _lemmas
 from .models import Passage
 from .retrieval import Query
 
@@ -151,7 +152,7 @@ def check_answer(
     return Draft(answer=" ".join(parts), answerable=True, citations=citations, notices=notices)
 
 
-_Sentence = tuple[tuple[int, int], set[str]]  # document span, units
+_Sentence = tuple[tuple[int, int], set[str]]  # document span, the claim's units it contains
 
 
 class _Support:
@@ -164,18 +165,26 @@ class _Support:
     def __init__(self, claim: str, passages: list[Passage]) -> None:
         self.mode: Literal["zh", "en"] = "en" if detect_language(claim) == "en" else "zh"
         normalized = normalize(claim)
-        self.units = _units(normalized, self.mode, claim=True)
+        self.units = _claim_units(normalized, self.mode)
         # A well-supported clause must not carry an unsupported one past the whole-claim threshold.
-        clauses = (_units(c, self.mode, claim=True) for c in _CLAUSE_BREAK.split(normalized))
+        clauses = (_claim_units(c, self.mode) for c in _CLAUSE_BREAK.split(normalized))
         self.clauses = [units for units in clauses if len(units) >= MIN_CLAUSE_UNITS]
         self.passages: list[list[_Sentence]] = [
-            [(span, _units(text, self.mode, claim=False)) for span, text in _sentences(p)] for p in passages
+            [(span, self._found(text)) for span, text in _sentences(p)] for p in passages
         ]
 
+    def _found(self, normalized: str) -> set[str]:
+        """The claim's units that a (normalized) passage sentence contains."""
+        numbers = {f"#{n:g}" for n in _numbers(normalized)}
+        if self.mode == "zh":
+            return self.units & (_bigrams(normalized) | numbers)
+        glossed = {
+            form for word in words(normalized) for w in _LATIN.findall(_gloss(word)) for form in _lemmas(w)
+        }
+        return {u for u in self.units if u in numbers or any(form in glossed for form in _lemmas(u))}
+
     def _held(self, passages: list[list[_Sentence]]) -> set[str]:
-        return self.units.intersection(
-            set().union(*(units for sentences in passages for _, units in sentences))
-        )
+        return set().union(*(units for sentences in passages for _, units in sentences))
 
     def _covers(self, units: set[str], held: set[str], share: float) -> bool:
         numbers_held = all(unit in held for unit in units if unit.startswith("#"))
@@ -238,16 +247,14 @@ def _bigrams(normalized: str) -> set[str]:
     }
 
 
-def _units(normalized: str, mode: Literal["zh", "en"], *, claim: bool) -> set[str]:
-    """What a claim and a passage are compared on: bigrams (or English words) plus numbers."""
+def _claim_units(normalized: str, mode: Literal["zh", "en"]) -> set[str]:
+    """What a claim is checked on: its bigrams (or English content words) plus its numbers."""
     numbers = {f"#{n:g}" for n in _numbers(normalized)}
     if mode == "zh":
         return _bigrams(normalized) | numbers
-    if claim:
-        stop = stopwords()
-        found = _LATIN.findall(normalized)
-        return {_stem(w) for w in found if w not in stop and w not in _MONTHS and len(w) > 1} | numbers
-    return {_stem(w) for word in words(normalized) for w in _LATIN.findall(_gloss(word))} | numbers
+    stop = stopwords()
+    found = _LATIN.findall(normalized)
+    return {w for w in found if w not in stop and w not in _MONTHS and len(w) > 1} | numbers
 
 
 @cache
@@ -270,13 +277,6 @@ def _cedict() -> dict[str, str]:
     for entry in CcCedict().get_entries():
         glosses.setdefault(entry["simplified"], []).extend(entry["definitions"])
     return {word: " ".join(senses).lower() for word, senses in glosses.items()}
-
-
-def _stem(word: str) -> str:
-    for suffix, replacement in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)] + replacement
-    return word
 
 
 def _numbers(normalized: str) -> set[float]:
