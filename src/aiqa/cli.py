@@ -36,13 +36,13 @@ err = Console(stderr=True, soft_wrap=True)
 
 CorpusOption = Annotated[
     Path | None,
-    typer.Option("--corpus", help="Corpus directory of .txt/.md files [env AIQA_CORPUS; default corpus/]."),
+    typer.Option("--corpus", help="Corpus directory of .txt/.md files (env AIQA_CORPUS; default corpus/)."),
 ]
 IndexOption = Annotated[
-    Path | None, typer.Option("--index", help="Index directory [env AIQA_INDEX; default index/].")
+    Path | None, typer.Option("--index", help="Index directory (env AIQA_INDEX; default index/).")
 ]
 KOption = Annotated[
-    int | None, typer.Option("--k", min=1, max=50, help="Passages to answer from [env AIQA_K; default 5].")
+    int | None, typer.Option("--k", min=1, max=50, help="Passages to answer from (env AIQA_K; default 5).")
 ]
 
 AnswererOption = Annotated[
@@ -50,11 +50,9 @@ AnswererOption = Annotated[
     typer.Option(
         "--answerer",
         help="auto (the LLM when AIQA_LLM_BASE_URL and AIQA_LLM_MODEL are set), extractive or llm "
-        "[env AIQA_ANSWERER; default auto].",
+        "(env AIQA_ANSWERER; default auto).",
     ),
 ]
-
-STAGES = {"read": "Reading files", "embed": "Embedding chunks"}
 
 
 class _Handler(logging.Handler):
@@ -76,6 +74,8 @@ def _settings(**overrides: object) -> Settings:
 @contextmanager
 def _progress(enabled: bool = True) -> Iterator[ProgressCallback]:
     """A progress callback drawing one bar per build stage on stderr (silent when not a terminal)."""
+    from .store import STAGES
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -235,18 +235,23 @@ def serve_command(
     corpus: CorpusOption = None,
     index: IndexOption = None,
     host: Annotated[
-        str | None, typer.Option(help="Address to listen on [env AIQA_HOST; default 127.0.0.1].")
+        str | None, typer.Option(help="Address to listen on (env AIQA_HOST; default 127.0.0.1).")
     ] = None,
-    port: Annotated[int | None, typer.Option(help="Port [env AIQA_PORT; default 7860].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (env AIQA_PORT; default 7860).")] = None,
     share: Annotated[
         bool | None, typer.Option("--share/--no-share", help="Create a public Gradio link.")
     ] = None,
 ) -> None:
     """Start the chat UI (builds the index first if it is missing)."""
+    from .pipeline import Pipeline
     from .ui import serve
 
     try:
-        serve(_settings(corpus=corpus, index=index, host=host, port=port, share=share))
+        settings = _settings(corpus=corpus, index=index, host=host, port=port, share=share)
+        with _progress() as progress:
+            pipeline = Pipeline.open(settings, progress=progress)
+        err.print(f"embedder: {escape(pipeline.choice.description)}")
+        serve(settings, pipeline)
     except AiqaError as error:
         _fail(error)
 

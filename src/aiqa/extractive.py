@@ -18,7 +18,7 @@ from typing import Literal
 import numpy as np
 
 from .answering import Draft, citation_for, refusal, stream_whole
-from .chinese import clean, normalize, stopwords
+from .chinese import clean, normalize, stopwords, to_simplified
 from .models import Passage
 from .retrieval import Query
 
@@ -369,8 +369,11 @@ class ExtractiveAnswerer:
             n = numbers.setdefault(candidate.passage_rank, len(numbers) + 1)
             highlights.setdefault(candidate.passage_rank, []).append((candidate.start, candidate.end))
             excerpt = _excerpt(candidate.text, lambda clause: self._clause_score(clause, concepts, kind))
-            # Quoted verbatim, not converted to the question's script: conversion can corrupt names
-            # (s2t turns the surname 余 into 餘), and a quote should read as its source does.
+            # A Simplified question gets Simplified text (Traditional→Simplified is lossless in
+            # practice); other quotes stay as their source has them, since Simplified→Traditional
+            # can corrupt names (s2t turns the surname 余 into 餘).
+            if query.language == "zh-Hans":
+                excerpt = to_simplified(excerpt)
             parts.append(f"{excerpt} [{n}]")
         cited = {
             rank: passage for rank, passage in enumerate(passages) if passage is not None and rank in numbers

@@ -42,6 +42,7 @@ EMBED_BATCH = 64
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): called as files are read and chunks are embedded."""
+STAGES = {"read": "Reading files", "embed": "Embedding chunks"}
 
 
 class EmbedderInfo(BaseModel):

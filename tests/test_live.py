@@ -1,0 +1,71 @@
+"""A serving pipeline rebuilt while people keep asking: every answer arrives, the swap is whole."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from aiqa.errors import CorpusError
+from aiqa.live import LivePipeline
+from aiqa.pipeline import Pipeline
+from aiqa.store import load_index
+
+QUESTION = "温州市人工智能局是什么时候成立的？"
+NEW_FACT = "青田县人工智能实验室于2024年3月15日正式挂牌成立。"
+NEW_QUESTION = "青田县人工智能实验室是什么时候挂牌成立的？"
+
+
+@pytest.fixture
+def live(corpus_copy, settings_for) -> LivePipeline:
+    return LivePipeline(Pipeline.open(settings_for(corpus_copy)))
+
+
+def test_eight_askers_are_all_answered_while_a_rebuild_runs(live, corpus_copy):
+    (corpus_copy / "qingtian.txt").write_text(NEW_FACT, encoding="utf-8")
+    old = live.current
+    assert live.status().changes.added == ["qingtian.txt"]
+    rebuild_started, asks_done = threading.Event(), threading.Event()
+
+    def hold_the_rebuild(stage: str, done: int, total: int) -> None:
+        # The build waits here, mid-way, until every asker has its answer: they overlap for certain.
+        rebuild_started.set()
+        assert asks_done.wait(60), "the askers did not finish"
+
+    def ask(_: int):
+        assert rebuild_started.wait(60)
+        return live.current.ask(QUESTION)
+
+    with ThreadPoolExecutor(9) as pool:
+        rebuild = pool.submit(live.rebuild, progress=hold_the_rebuild)
+        answers = list(pool.map(ask, range(8)))
+        assert not rebuild.done(), "the askers ran while the rebuild was in progress"
+        asks_done.set()
+        report = rebuild.result(60)
+
+    assert all(a.answerable and "9月" in a.answer and a.citations[0].n == 1 for a in answers)
+    assert len({a.answer for a in answers}) == 1
+    assert report.added == ["qingtian.txt"] and report.embedded_chunks == 1
+    assert live.current is not old
+    assert len(live.current.index.chunks) == len(old.index.chunks) + 1
+    assert not live.status().changes.any
+    answer = live.current.ask(NEW_QUESTION)
+    assert answer.answerable and answer.citations[0].doc == "qingtian.txt"
+    assert "2024年3月15日" in answer.answer
+    assert not old.ask(NEW_QUESTION).answerable, "the old pipeline still answers from the old index"
+
+
+def test_a_failed_rebuild_keeps_the_working_index(live, corpus_copy, settings_for):
+    old = live.current
+    before = live.status()
+    for path in corpus_copy.iterdir():
+        path.unlink()
+    with pytest.raises(CorpusError, match="no readable"):
+        live.rebuild()
+    assert live.current is old
+    assert live.current.ask(QUESTION).answerable
+    on_disk = load_index(settings_for(corpus_copy).index)
+    assert len(on_disk.chunks) == before.chunks
+    status = live.status()
+    assert status.chunks == before.chunks and len(status.changes.removed) == before.documents
