@@ -76,6 +76,7 @@ class Asker:
 
     pipeline: Pipeline
     mode: str
+    streamed: str = ""  # the deltas of the last streamed answer
 
     def passages(self, question: str = QUESTION) -> list[Passage]:
         return self.pipeline.ask(question, answerer="extractive").retrieved[: self.pipeline.settings.k]
