@@ -142,7 +142,7 @@ def check_answer(
                 continue
             kept.append(numbers.setdefault(i, len(numbers) + 1))
             highlights[i] = sorted(set(highlights.get(i, [])) | set(spans))
-        parts.append(claim.text + " " + "".join(f"[{n}]" for n in kept))
+        parts.append(claim.text + " " + "".join(f"[{n}]" for n in sorted(kept)))
     notices = list(dict.fromkeys(notices))
     if not numbers:
         return refusal(query, notices)
