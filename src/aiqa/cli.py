@@ -6,21 +6,24 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.live import Live
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from .errors import AiqaError
-from .settings import Settings
+from .settings import AnswererChoice, Settings
 
 if TYPE_CHECKING:
+    from .models import Answer
     from .pipeline import Pipeline
     from .store import Progress as ProgressCallback
 
@@ -41,6 +44,15 @@ IndexOption = Annotated[
 ]
 KOption = Annotated[
     int | None, typer.Option("--k", min=1, max=50, help="Passages to answer from (env AIQA_K; default 5).")
+]
+
+AnswererOption = Annotated[
+    AnswererChoice | None,
+    typer.Option(
+        "--answerer",
+        help="auto (the LLM when AIQA_LLM_BASE_URL and AIQA_LLM_MODEL are set), extractive or llm "
+        "(env AIQA_ANSWERER; default auto).",
+    ),
 ]
 
 
@@ -136,21 +148,27 @@ def ask_command(
     question: Annotated[str, typer.Argument(help="The question, in Chinese (either script) or English.")],
     k: KOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")] = False,
+    answerer: AnswererOption = None,
     corpus: CorpusOption = None,
     index: IndexOption = None,
 ) -> None:
-    """Answer one question with numbered citations (builds the index first if it is missing)."""
+    """Answer one question with numbered citations (builds the index first if it is missing).
+
+    Without --json a generated draft is shown as it arrives, then replaced by the checked answer.
+    """
     from .pipeline import Pipeline, clean_question
 
     try:
-        settings = _settings(corpus=corpus, index=index, k=k)
+        settings = _settings(corpus=corpus, index=index, k=k, answerer=answerer)
         clean_question(question)
         with _progress(enabled=not as_json) as progress:
             pipeline = Pipeline.open(settings, progress=progress)
-        if not as_json:
+        if as_json:
+            answer = pipeline.ask(question, k=settings.k)
+        else:
             err.print(f"[dim]embedder: {escape(pipeline.choice.description)}[/]")
             _print_reranker(pipeline)
-        answer = pipeline.ask(question, k=settings.k)
+            answer = _stream_draft(pipeline.ask_stream(question, k=settings.k))
     except AiqaError as error:
         _fail(error)
     if as_json:
@@ -165,6 +183,19 @@ def ask_command(
             f"[dim]chars {citation.start}–{citation.end}[/]"
         )
         out.print(f"    {escape(citation.text.strip())}", highlight=False)
+
+
+def _stream_draft(events: Iterator[str | Answer]) -> Answer:
+    """Show the draft as it arrives, then clear it: the checked answer may differ from the draft."""
+    draft = ""
+    with Live(console=out, transient=True, auto_refresh=False) if out.is_terminal else nullcontext() as live:
+        for event in events:
+            if not isinstance(event, str):
+                return event
+            if live:
+                draft += event
+                live.update(Text(draft, style="dim"), refresh=True)
+    raise AssertionError("ask_stream ends with an Answer")
 
 
 @app.command("eval")

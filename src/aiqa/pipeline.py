@@ -11,8 +11,9 @@ from .answering import Answerer, Draft
 from .chinese import detect_language
 from .chunking import ChunkingParams
 from .embedders import EmbedderChoice, choose_embedder
-from .errors import IndexStateError, QuestionError
+from .errors import IndexStateError, QuestionError, SettingsError
 from .extractive import ExtractiveAnswerer
+from .llm import LLMAnswerer, LLMConfig
 from .models import Answer
 from .reranking import RerankerChoice, RerankingRetriever, choose_reranker
 from .retrieval import HybridRetriever, Retriever, make_query
@@ -141,7 +142,7 @@ class Pipeline:
             citations=draft.citations,
             retrieved=retrieved[:RETRIEVED_SHOWN],
             embedder=self.choice.embedder.id,
-            answerer=chosen.name,
+            answerer=draft.answerer or chosen.name,
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
             notices=draft.notices,
         )
@@ -154,4 +155,17 @@ class Pipeline:
 
 
 def make_answerers(settings: Settings, index: LoadedIndex) -> dict[str, Answerer]:
-    return {"extractive": ExtractiveAnswerer(index.idf)}
+    """The available answerers, the default first: the LLM when one is configured, unless told otherwise."""
+    extractive = ExtractiveAnswerer(index.idf)
+    config = LLMConfig.from_settings(settings)
+    if config is None:
+        if settings.answerer == "llm":
+            raise SettingsError(
+                "AIQA_ANSWERER=llm needs an LLM endpoint; set AIQA_LLM_BASE_URL and AIQA_LLM_MODEL, "
+                "or use AIQA_ANSWERER=extractive."
+            )
+        return {"extractive": extractive}
+    llm = LLMAnswerer(config, extractive)
+    if settings.answerer == "extractive":
+        return {"extractive": extractive, "llm": llm}
+    return {"llm": llm, "extractive": extractive}

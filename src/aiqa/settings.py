@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     llm_timeout: float = Field(30.0, gt=0)
     llm_temperature: float = Field(0.1, ge=0, le=2)
+    # What the citation check does with a generated sentence its cited passages do not hold.
+    llm_unsupported: Literal["drop", "mark"] = "drop"
 
     reranker: str | None = None
 
