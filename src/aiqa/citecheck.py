@@ -16,7 +16,7 @@ from typing import Literal
 
 from .answering import REFUSALS, Draft, citation_for, refusal
 from .chinese import Language, detect_language, normalize, stopwords, words
-from .lexicon import _lemmas
+from .lexicon import lemmas
 from .models import Passage
 from .retrieval import Query
 
@@ -179,9 +179,9 @@ class _Support:
         if self.mode == "zh":
             return self.units & (_bigrams(normalized) | numbers)
         glossed = {
-            form for word in words(normalized) for w in _LATIN.findall(_gloss(word)) for form in _lemmas(w)
+            form for word in words(normalized) for w in _LATIN.findall(_gloss(word)) for form in lemmas(w)
         }
-        return {u for u in self.units if u in numbers or any(form in glossed for form in _lemmas(u))}
+        return {u for u in self.units if u in numbers or any(form in glossed for form in lemmas(u))}
 
     def _held(self, passages: list[list[_Sentence]]) -> set[str]:
         return set().union(*(units for sentences in passages for _, units in sentences))
