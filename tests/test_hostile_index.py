@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import signal
 import subprocess
@@ -24,6 +25,8 @@ from hostile_helpers import (
     invoke,
     run_aiqa,
 )
+
+EXTRA_FILES = 16
 
 
 @pytest.fixture
@@ -105,12 +108,14 @@ def test_index_directory_that_cannot_be_written(corpus_copy: Path, tmp_path: Pat
 
 
 def _slow_corpus(corpus: Path) -> None:
-    """Enough extra text that a build takes a couple of seconds, so it can be killed halfway."""
-    sentences = "".join(p.read_text(encoding="utf-8") for p in sorted(corpus.glob("*.txt")))
-    for number in range(12):
-        (corpus / f"extra_{number:02d}.txt").write_text(
-            sentences[number:] + sentences[:number], encoding="utf-8"
-        )
+    """Enough new text that a build takes a few seconds, so it can be killed halfway: the corpus's
+    sentences shuffled into new files (so no chunk repeats one that is already tokenized)."""
+    text = "".join(p.read_text(encoding="utf-8") for p in sorted(corpus.glob("*.txt")))
+    sentences = [s + "。" for s in text.split("。") if s.strip()]
+    rng = random.Random(6)
+    for number in range(EXTRA_FILES):
+        rng.shuffle(sentences)
+        (corpus / f"extra_{number:02d}.txt").write_text("".join(sentences), encoding="utf-8")
 
 
 def test_build_killed_halfway_keeps_the_old_index(built) -> None:
@@ -140,7 +145,7 @@ def test_build_killed_halfway_keeps_the_old_index(built) -> None:
 
     assert_succeeded(run_aiqa("index", *args))
     assert not stale.exists()
-    assert len(load_index(settings.index).manifest.files) == 5 + 12
+    assert len(load_index(settings.index).manifest.files) == 5 + EXTRA_FILES
 
 
 def test_swap_interrupted_between_its_renames(built) -> None:

@@ -64,6 +64,7 @@ def test_missing_corpus_directory_is_a_corpus_error(tmp_path: Path) -> None:
         ("\n\n# 因地制宜推动数据产业\n正文。", "因地制宜推动数据产业"),
         ("![]()\n原标题:《温州为何设局》\n正文。", "温州为何设局"),
         ("![]()\n![]()\n\n  第一行是标题  \n第二行。", "第一行是标题"),
+        ("开头的一段话。\n\n### 小节标题\n正文。", "开头的一段话。"),
     ],
 )
 def test_titles(text: str, title: str) -> None:

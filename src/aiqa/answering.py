@@ -25,6 +25,7 @@ class Draft:
     answerable: bool
     citations: list[Citation] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    answerer: str | None = None  # who composed it, when not the answerer asked (a fallback)
 
 
 class Answerer(Protocol):

@@ -6,21 +6,25 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.live import Live
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from .errors import AiqaError
-from .settings import Settings
+from .settings import AnswererChoice, Settings
 
 if TYPE_CHECKING:
+    from .models import Answer
+    from .pipeline import Pipeline
     from .store import Progress as ProgressCallback
 
 app = typer.Typer(
@@ -42,6 +46,15 @@ KOption = Annotated[
     int | None, typer.Option("--k", min=1, max=50, help="Passages to answer from (env AIQA_K; default 5).")
 ]
 
+AnswererOption = Annotated[
+    AnswererChoice | None,
+    typer.Option(
+        "--answerer",
+        help="auto (the LLM when AIQA_LLM_BASE_URL and AIQA_LLM_MODEL are set), extractive or llm "
+        "(env AIQA_ANSWERER; default auto).",
+    ),
+]
+
 
 class _Handler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
@@ -61,26 +74,35 @@ def _settings(**overrides: object) -> Settings:
 
 @contextmanager
 def _progress(enabled: bool = True) -> Iterator[ProgressCallback]:
-    """A progress callback drawing one bar per build stage on stderr (silent when not a terminal)."""
+    """A progress callback drawing one bar per build stage on stderr.
+
+    The bars start with the first report, so a command that builds nothing draws nothing.
+    """
     from .store import STAGES
 
-    with Progress(
+    bars = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=err,
         transient=True,
-        disable=not enabled,
-    ) as bars:
-        tasks: dict[str, TaskID] = {}
+        disable=not enabled or not err.is_terminal,
+    )
+    tasks: dict[str, TaskID] = {}
 
-        def report(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bars.add_task(STAGES.get(stage, stage), total=total)
-            bars.update(tasks[stage], completed=done, total=total)
+    def report(stage: str, done: int, total: int) -> None:
+        if not tasks:
+            bars.start()
+        if stage not in tasks:
+            tasks[stage] = bars.add_task(STAGES.get(stage, stage), total=total)
+        bars.update(tasks[stage], completed=done, total=total)
 
+    try:
         yield report
+    finally:
+        if tasks:
+            bars.stop()
 
 
 def _fail(error: AiqaError) -> None:
@@ -106,7 +128,7 @@ def index_command(
             report = build(settings, rebuild=rebuild, progress=progress, choice=choice)
     except AiqaError as error:
         _fail(error)
-    summary = Table(show_header=False, box=None)
+    summary = Table.grid(padding=(0, 2))
     summary.add_row("index", str(settings.index))
     summary.add_row(
         "files",
@@ -126,20 +148,27 @@ def ask_command(
     question: Annotated[str, typer.Argument(help="The question, in Chinese (either script) or English.")],
     k: KOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")] = False,
+    answerer: AnswererOption = None,
     corpus: CorpusOption = None,
     index: IndexOption = None,
 ) -> None:
-    """Answer one question with numbered citations (builds the index first if it is missing)."""
+    """Answer one question with numbered citations (builds the index first if it is missing).
+
+    Without --json a generated draft is shown as it arrives, then replaced by the checked answer.
+    """
     from .pipeline import Pipeline, clean_question
 
     try:
-        settings = _settings(corpus=corpus, index=index, k=k)
+        settings = _settings(corpus=corpus, index=index, k=k, answerer=answerer)
         clean_question(question)
         with _progress(enabled=not as_json) as progress:
             pipeline = Pipeline.open(settings, progress=progress)
-        if not as_json:
+        if as_json:
+            answer = pipeline.ask(question, k=settings.k)
+        else:
             err.print(f"[dim]embedder: {escape(pipeline.choice.description)}[/]")
-        answer = pipeline.ask(question, k=settings.k)
+            _print_reranker(pipeline)
+            answer = _stream_draft(pipeline.ask_stream(question, k=settings.k))
     except AiqaError as error:
         _fail(error)
     if as_json:
@@ -154,6 +183,19 @@ def ask_command(
             f"[dim]chars {citation.start}–{citation.end}[/]"
         )
         out.print(f"    {escape(citation.text.strip())}", highlight=False)
+
+
+def _stream_draft(events: Iterator[str | Answer]) -> Answer:
+    """Show the draft as it arrives, then clear it: the checked answer may differ from the draft."""
+    draft = ""
+    with Live(console=out, transient=True, auto_refresh=False) if out.is_terminal else nullcontext() as live:
+        for event in events:
+            if not isinstance(event, str):
+                return event
+            if live:
+                draft += event
+                live.update(Text(draft, style="dim"), refresh=True)
+    raise AssertionError("ask_stream ends with an Answer")
 
 
 @app.command("eval")
@@ -177,6 +219,7 @@ def eval_command(
         with _progress() as progress:
             pipeline = Pipeline.open(settings, progress=progress)
         err.print(f"embedder: {escape(pipeline.choice.description)}")
+        _print_reranker(pipeline)
         documents = {d.doc: d.text for d in load_corpus(settings.corpus)}
         rows = evaluate(gold, lambda q: pipeline.ask(q, k=settings.k), documents, out=results)
     except AiqaError as error:
@@ -191,6 +234,11 @@ def eval_command(
     out.print(table)
     if results:
         err.print(f"results written to {results}")
+
+
+def _print_reranker(pipeline: Pipeline) -> None:
+    if pipeline.settings.reranker and pipeline.reranker:
+        err.print(f"reranker: {escape(pipeline.reranker.description)}")
 
 
 def _format(value: float | None) -> str:

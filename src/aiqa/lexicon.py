@@ -86,7 +86,8 @@ def load_lexicon(directory: Path) -> dict[str, list[str]]:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
-def _lemmas(word: str) -> list[str]:
+def lemmas(word: str) -> list[str]:
+    """The word and the stems a crude English suffix strip gives it (robots → robot)."""
     forms = [word]
     for suffix, replacement in (
         ("ies", "y"),
@@ -121,7 +122,7 @@ def english_terms(question: str, lexicon: dict[str, list[str]]) -> list[tuple[st
             if size == 1 and phrase in stop:
                 position += 1
                 break
-            found = next((lexicon[form] for form in _lemmas(phrase) if form in lexicon), None)
+            found = next((lexicon[form] for form in lemmas(phrase) if form in lexicon), None)
             if found or size == 1:
                 terms.append((phrase, [normalize(word) for word in found or []] + [phrase]))
                 position += size

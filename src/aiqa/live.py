@@ -19,6 +19,7 @@ class IndexStatus(BaseModel):
 
     embedder: str
     answerers: list[str]
+    reranker: str | None = None  # shown only when AIQA_RERANKER asks for one
     documents: int
     chunks: int
     built_at: str
@@ -39,7 +40,7 @@ class LivePipeline:
         report = build(old.settings, progress=progress, choice=old.choice)
         index = load_index(old.settings.index)
         self._pipeline = Pipeline(
-            old.settings, old.choice, index, make_answerers(old.settings, index), report
+            old.settings, old.choice, index, make_answerers(old.settings, index), report, old.reranker
         )
         return report
 
@@ -49,6 +50,9 @@ class LivePipeline:
         return IndexStatus(
             embedder=pipeline.choice.description,
             answerers=pipeline.answerer_names,
+            reranker=pipeline.reranker.description
+            if pipeline.reranker and pipeline.settings.reranker
+            else None,
             documents=len(manifest.files),
             chunks=len(pipeline.index.chunks),
             built_at=manifest.built_at,

@@ -24,6 +24,7 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 _MARKDOWN_HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 _ORIGINAL_TITLE = re.compile(r"原[标標][题題][:：]\s*《([^》\n]+)》")
 _MEANINGFUL = re.compile(r"[\w\u3400-\u9fff]")
+_SENTENCE_END = re.compile(r"(?<=[。！？!?])")
 _IMAGE_STUB = re.compile(r"^!\[[^\]]*\]\([^)]*\)$")
 _MAGIC = (b"%PDF", b"PK\x03\x04", b"\x7fELF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\x1f\x8b")
 
@@ -66,15 +67,22 @@ def _looks_like_text(text: str) -> bool:
 
 
 def title_of(text: str, fallback: str) -> str:
-    """A Markdown heading, a 原标题:《…》 line, or else the first meaningful line."""
-    for pattern in (_ORIGINAL_TITLE, _MARKDOWN_HEADING):
-        match = pattern.search(text)
-        if match:
-            return match.group(1).strip()[:120]
+    """A 原标题:《…》 line, a Markdown heading that opens the text, or else the first meaningful line.
+
+    A heading further down titles a section, not the document.
+    """
+    original = _ORIGINAL_TITLE.search(text)
+    if original:
+        return original.group(1).strip()[:120]
     for line in text.splitlines():
         line = line.strip()
-        if _MEANINGFUL.search(line) and not _IMAGE_STUB.match(line):
-            return line[:60] + ("…" if len(line) > 60 else "")
+        if not _MEANINGFUL.search(line) or _IMAGE_STUB.match(line):
+            continue
+        heading = _MARKDOWN_HEADING.match(line)
+        if heading:
+            return heading.group(1).strip()[:120]
+        first_sentence = _SENTENCE_END.split(line, maxsplit=1)[0]
+        return first_sentence[:60] + ("…" if len(first_sentence) > 60 else "")
     return fallback
 
 

@@ -11,10 +11,12 @@ from .answering import Answerer, Draft
 from .chinese import detect_language
 from .chunking import ChunkingParams
 from .embedders import EmbedderChoice, choose_embedder
-from .errors import IndexStateError, QuestionError
+from .errors import IndexStateError, QuestionError, SettingsError
 from .extractive import ExtractiveAnswerer
+from .llm import LLMAnswerer, LLMConfig
 from .models import Answer
-from .retrieval import HybridRetriever, make_query
+from .reranking import RerankerChoice, RerankingRetriever, choose_reranker
+from .retrieval import HybridRetriever, Retriever, make_query
 from .settings import Settings
 from .store import (
     BuildReport,
@@ -76,6 +78,7 @@ class Pipeline:
     index: LoadedIndex
     answerers: dict[str, Answerer]
     build_report: BuildReport | None = None
+    reranker: RerankerChoice | None = None
 
     @classmethod
     def open(
@@ -97,7 +100,9 @@ class Pipeline:
                 )
         index = load_index(settings.index)
         _search_with_one_thread()
-        return cls(settings, choice, index, make_answerers(settings, index), report)
+        return cls(
+            settings, choice, index, make_answerers(settings, index), report, choose_reranker(settings)
+        )
 
     @property
     def answerer_names(self) -> list[str]:
@@ -124,8 +129,7 @@ class Pipeline:
         question = clean_question(question)
         k = k or self.settings.k
         query = make_query(question, self.index.lexicon if detect_language(question) == "en" else None)
-        retriever = HybridRetriever(self.index, self.choice.embedder)
-        retrieved = retriever.retrieve(query, max(k, RETRIEVED_SHOWN))
+        retrieved = self.retriever().retrieve(query, max(k, RETRIEVED_SHOWN))
         chosen = self.answerers[answerer or next(iter(self.answerers))]
         draft = None
         for event in chosen.stream(query, retrieved[:k]):
@@ -141,10 +145,16 @@ class Pipeline:
             citations=draft.citations,
             retrieved=retrieved[:RETRIEVED_SHOWN],
             embedder=self.choice.embedder.id,
-            answerer=chosen.name,
+            answerer=draft.answerer or chosen.name,
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
             notices=draft.notices,
         )
+
+    def retriever(self) -> Retriever:
+        hybrid = HybridRetriever(self.index, self.choice.embedder)
+        if self.reranker and self.reranker.reranker:
+            return RerankingRetriever(hybrid, self.reranker.reranker)
+        return hybrid
 
 
 def _search_with_one_thread() -> None:
@@ -157,4 +167,17 @@ def _search_with_one_thread() -> None:
 
 
 def make_answerers(settings: Settings, index: LoadedIndex) -> dict[str, Answerer]:
-    return {"extractive": ExtractiveAnswerer(index.idf)}
+    """The available answerers, the default first: the LLM when one is configured, unless told otherwise."""
+    extractive = ExtractiveAnswerer(index.idf)
+    config = LLMConfig.from_settings(settings)
+    if config is None:
+        if settings.answerer == "llm":
+            raise SettingsError(
+                "AIQA_ANSWERER=llm needs an LLM endpoint; set AIQA_LLM_BASE_URL and AIQA_LLM_MODEL, "
+                "or use AIQA_ANSWERER=extractive."
+            )
+        return {"extractive": extractive}
+    llm = LLMAnswerer(config, extractive)
+    if settings.answerer == "extractive":
+        return {"extractive": extractive, "llm": llm}
+    return {"llm": llm, "extractive": extractive}

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     embed_model: str = "BAAI/bge-m3"
     embed_batch_size: int = Field(32, ge=1)
     hub_timeout: float = Field(1.5, gt=0, description="seconds to wait for the model hub in auto mode")
+    # None means the model family's own convention (see st_embedder.PROMPTS).
+    embed_query_prompt: str | None = None
+    embed_passage_prompt: str | None = None
 
     # Chunking: sentences are packed up to chunk_chars characters, with chunk_overlap sentences
     # carried over. 160 characters keeps the top 5 passages well under 1,500 characters and
@@ -37,6 +40,8 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     llm_timeout: float = Field(30.0, gt=0)
     llm_temperature: float = Field(0.1, ge=0, le=2)
+    # What the citation check does with a generated sentence its cited passages do not hold.
+    llm_unsupported: Literal["drop", "mark"] = "drop"
 
     reranker: str | None = None
 

@@ -4,7 +4,8 @@ index/
   manifest.json   what built it: schema, aiqa version, embedder, chunking, a sha256 per corpus file
   chunks.jsonl    one Chunk per line, in id order
   tokens.jsonl    the BM25 tokens of each chunk (kept so unchanged files are never re-tokenized)
-  dense.faiss     inner-product FAISS index over L2-normalized vectors, row i = chunk i
+  dense.faiss     inner-product FAISS index over L2-normalized vectors, row i = chunk i (dense_index.py)
+  embeddings/     vectors by chunk content hash, one file per embedder (embedding_cache.py)
   bm25/           bm25s's own files
 """
 
@@ -30,7 +31,9 @@ from pydantic import BaseModel, ValidationError
 from . import __version__
 from .chinese import tokenize
 from .chunking import ChunkingParams, chunk_document
+from .dense_index import DenseKind, build_dense, dense_kind
 from .embedding import Embedder
+from .embedding_cache import EmbeddingCache
 from .errors import CorpusError, IndexStateError
 from .lexicon import build_lexicon, load_lexicon, save_lexicon
 from .loading import corpus_files, parse_document, read_bytes, relative_name, sha256
@@ -87,6 +90,7 @@ class Manifest(BaseModel):
     files: dict[str, FileEntry]
     skipped: list[str] = []
     built_at: str
+    dense: DenseKind = "flat"
 
 
 class BuildReport(BaseModel):
@@ -300,13 +304,14 @@ def build_index(
             except (IndexStateError, OSError, ValueError) as error:
                 log.warning("rebuilding everything: %s", error)
                 old_manifest = None
+        cache = EmbeddingCache.load(directory, embedder.id, embedder.dimension)
 
         chunks: list[Chunk] = []
         tokens: list[list[str]] = []
-        # Vectors in chunk order go to a file, not a list of arrays: at the end they are read
-        # straight into the FAISS index, so they are held in memory once rather than twice.
+        # Vectors in chunk order go to a file, not a list of arrays: at the end they are read into
+        # one array, rather than a list of parts plus its vstack (two copies of them in memory).
         try:
-            vectors = stack.enter_context(tempfile.TemporaryFile(dir=directory.parent))
+            spool = stack.enter_context(tempfile.TemporaryFile(dir=directory.parent))
         except OSError as error:
             raise _unwritable(directory, error) from error
         # New chunks are embedded in batches as they are read, so that the offline embedder finds
@@ -320,13 +325,25 @@ def build_index(
         skipped: list[str] = []
 
         def embed_pending() -> None:
+            """Spool the pending chunks' vectors, embedding only texts the cache does not hold."""
             nonlocal embedded
-            if pending:
-                _spool(vectors, embedder.embed([chunk.indexed for chunk in pending]))
-                embedded += len(pending)
-                pending.clear()
+            if not pending:
+                return
+            batch = np.empty((len(pending), embedder.dimension), dtype=np.float32)
+            missing = []
+            for row, chunk in enumerate(pending):
+                cached = cache.get(chunk.indexed)
+                if cached is None:
+                    missing.append(row)
+                else:
+                    batch[row] = cached
+            if missing:
+                batch[missing] = embedder.embed([pending[row].indexed for row in missing])
+                embedded += len(missing)
                 if progress:
                     progress("embed", embedded, embedded)
+            _spool(spool, batch)
+            pending.clear()
 
         for number, path in enumerate(paths, start=1):
             if progress:
@@ -349,7 +366,7 @@ def build_index(
                     chunk.model_copy(update={"id": first_id + i}) for i, chunk in enumerate(kept.chunks)
                 )
                 tokens.extend(kept.tokens)
-                _spool(vectors, kept.vectors())
+                _spool(spool, kept.vectors())
                 del kept  # it holds the old FAISS index, which must be gone before the new one is made
                 files[name] = old_entry.model_copy(update=stat_fields)
                 unchanged.append(name)
@@ -379,6 +396,7 @@ def build_index(
             raise CorpusError(
                 f"The corpus directory {corpus} has no readable .txt or .md files; add some and run again."
             )
+        vectors = _unspool(spool, len(chunks), embedder.dimension)
         removed = sorted(set(old_manifest.files) - set(files)) if old_manifest else []
         manifest = Manifest(
             schema_version=SCHEMA_VERSION,
@@ -388,6 +406,7 @@ def build_index(
             files=files,
             skipped=skipped,
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            dense=dense_kind(len(chunks)),
         )
         try:
             if old_manifest is not None and not (added or changed or removed):
@@ -396,7 +415,7 @@ def build_index(
                     directory, manifest.model_copy(update={"built_at": old_manifest.built_at})
                 )
             else:
-                _write_atomically(directory, manifest, chunks, tokens, vectors)
+                _write_atomically(directory, manifest, chunks, tokens, vectors, cache)
         except OSError as error:
             raise _unwritable(directory, error) from error
         return BuildReport(
@@ -457,25 +476,14 @@ def _compatible_manifest(directory: Path, embedder: Embedder, params: ChunkingPa
     return manifest
 
 
-_SPOOL_BLOCK = 16 * 2**20
-
-
 def _spool(spool: BinaryIO, vectors: np.ndarray) -> None:
     spool.write(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
 
 
-def _flat_index(spool: BinaryIO, count: int, dimension: int) -> Any:
-    """An inner-product FAISS index whose rows are read straight from the spooled vectors.
-
-    `IndexFlatIP.add` would need the vectors in memory beside its own copy (1.5 GB rather than
-    0.75 GB for a 50 MB corpus), so the index's storage is sized first and filled from the file.
-    """
-    import faiss
-
-    dense = faiss.IndexFlatIP(dimension)
-    dense.codes.resize(count * dimension * 4)
-    dense.ntotal = count
-    target = faiss.rev_swig_ptr(dense.get_xb(), count * dimension).view(np.uint8)
+def _unspool(spool: BinaryIO, count: int, dimension: int) -> np.ndarray:
+    """The spooled vectors as one array, read in place (a list of parts and its vstack would be two)."""
+    vectors = np.empty((count, dimension), dtype=np.float32)
+    target = vectors.reshape(-1).view(np.uint8)
     spool.seek(0)
     filled = 0
     while filled < target.size:
@@ -484,7 +492,10 @@ def _flat_index(spool: BinaryIO, count: int, dimension: int) -> Any:
             raise OSError(f"the spooled vectors end after {filled} of {target.size} bytes")
         target[filled : filled + len(block)] = np.frombuffer(block, dtype=np.uint8)
         filled += len(block)
-    return dense
+    return vectors
+
+
+_SPOOL_BLOCK = 16 * 2**20
 
 
 def _write_atomically(
@@ -492,7 +503,8 @@ def _write_atomically(
     manifest: Manifest,
     chunks: list[Chunk],
     tokens: list[list[str]],
-    vectors: BinaryIO,
+    vectors: np.ndarray,
+    cache: EmbeddingCache,
 ) -> None:
     import bm25s
     import faiss
@@ -507,9 +519,8 @@ def _write_atomically(
         with open(staging / "tokens.jsonl", "w", encoding="utf-8") as handle:
             for chunk_tokens in tokens:
                 handle.write(json.dumps(chunk_tokens, ensure_ascii=False) + "\n")
-        dense = _flat_index(vectors, len(chunks), manifest.embedder.dimension)
-        faiss.write_index(dense, str(staging / "dense.faiss"))
-        del dense
+        faiss.write_index(build_dense(vectors, manifest.dense), str(staging / "dense.faiss"))
+        cache.save([chunk.indexed for chunk in chunks], vectors, directory, staging)
         bm25 = bm25s.BM25()
         bm25.index(tokens, show_progress=False)
         bm25.save(str(staging / "bm25"), show_progress=False)

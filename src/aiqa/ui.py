@@ -337,6 +337,8 @@ def _status_html(status: IndexStatus) -> str:
         f"<b>Answerer</b> {html.escape(', '.join(status.answerers))}",
         f"<b>{status.documents}</b> documents · <b>{status.chunks}</b> chunks",
     ]
+    if status.reranker:
+        chips.insert(2, f"<b>Reranker</b> {html.escape(status.reranker)}")
     rendered = [f'<span class="aiqa-chip">{chip}</span>' for chip in chips]
     if status.changes.any:
         rendered.append(
