@@ -391,6 +391,9 @@ def build_index(
             (changed if old_entry else added).append(name)
         embed_pending()
         reusable.clear()
+        # Saving the cache needs only its embedder and the old index's files, not the vectors it
+        # loaded (as much memory as the new vectors); drop them before the dense index is built.
+        cache = EmbeddingCache(embedder.id, embedder.dimension)
 
         if not chunks:
             raise CorpusError(
