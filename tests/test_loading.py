@@ -126,3 +126,8 @@ def test_traditional_and_full_width_normalize_to_the_same_form() -> None:
 )
 def test_question_language(question: str, language: str) -> None:
     assert detect_language(question) == language
+
+
+def test_a_footnote_source_inside_a_line_loses_only_its_marker() -> None:
+    text = "正文第一句<sup>1</sup>。<sup>1</sup> 来源：某报告。正文第二句仍然要被索引。"
+    assert clean(text) == "正文第一句。 来源：某报告。正文第二句仍然要被索引。"

@@ -23,11 +23,13 @@ Language = Literal["zh-Hans", "zh-Hant", "en"]
 # halves, unless a heading follows.
 _NOISE = re.compile(
     r"!\[[^\]\n]*\]\([^)\n]*\)"  # Markdown image stubs
-    r"|\n*[ \t]*<sup>\s*\d+\s*</sup>[ \t]*(?:来源|來源|资料来源|資料來源)[:：][^\n]*\n*(?!\s*#)"
+    # A source block is a whole line: in text without line breaks only its marker goes.
+    r"|\n*^[ \t]*<sup>\s*\d+\s*</sup>[ \t]*(?:来源|來源|资料来源|資料來源)[:：][^\n]*\n*(?!\s*#)"
     r"|<sup>[^<\n]{0,12}</sup>"  # footnote markers
     r"|京公网安备\s*\d+号"
     r"|(?:特別聲明|特别声明)[:：][^\n]*?(?:服務|服务)。"
-    r"|Notice: The content above[ -~]*"
+    r"|Notice: The content above[ -~]*",
+    re.MULTILINE,
 )
 _HEADING_MARK = re.compile(r"^[ \t]*#{1,6}[ \t]+", re.MULTILINE)
 

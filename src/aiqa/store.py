@@ -41,7 +41,8 @@ from .models import Chunk
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+# 2: titles, long-sentence cutting and footnote handling changed what a chunk indexes.
+SCHEMA_VERSION = 2
 EMBED_BATCH = 64
 
 Progress = Callable[[str, int, int], None]
