@@ -27,8 +27,8 @@ def test_hnsw_recall_at_10_against_exact_search_is_at_least_095() -> None:
     vectors = _unit(centres[rng.integers(0, len(centres), count)] + 0.6 * rng.normal(size=(count, dimension)))
     queries = _unit(vectors[rng.choice(count, 300, replace=False)] + 0.3 * rng.normal(size=(300, dimension)))
 
-    _, exact = build_dense(vectors, "flat").search(queries, 10)
-    _, approximate = build_dense(vectors, "hnsw").search(queries, 10)
+    _, exact = build_dense([vectors], "flat", vectors.shape[1]).search(queries, 10)
+    _, approximate = build_dense(np.array_split(vectors, 3), "hnsw", vectors.shape[1]).search(queries, 10)
 
     recall = np.mean([len(set(e) & set(a)) / 10 for e, a in zip(exact, approximate, strict=True)])
     assert recall >= 0.95

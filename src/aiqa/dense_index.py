@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -25,12 +26,12 @@ def dense_kind(count: int) -> DenseKind:
     return "flat" if count <= EXACT_LIMIT else "hnsw"
 
 
-def build_dense(vectors: np.ndarray, kind: DenseKind) -> faiss.Index:
-    """A FAISS inner-product index over L2-normalized `vectors`; both kinds can reconstruct rows,
-    which incremental builds use to keep the vectors of unchanged files."""
+def build_dense(blocks: Iterable[np.ndarray], kind: DenseKind, dimension: int) -> faiss.Index:
+    """A FAISS inner-product index over L2-normalized vectors, added block by block so that the
+    index holds the only full copy; both kinds can reconstruct rows, which incremental builds use
+    to keep the vectors of unchanged files."""
     import faiss
 
-    dimension = vectors.shape[1]
     index: faiss.Index
     if kind == "flat":
         index = faiss.IndexFlatIP(dimension)
@@ -39,5 +40,16 @@ def build_dense(vectors: np.ndarray, kind: DenseKind) -> faiss.Index:
         hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
         hnsw.hnsw.efSearch = HNSW_EF_SEARCH
         index = hnsw
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    for block in blocks:
+        index.add(np.ascontiguousarray(block, dtype=np.float32))
     return index
+
+
+def stored_vectors(index: faiss.Index) -> np.ndarray:
+    """The vectors inside a flat or HNSW index, as a read-only view: no second copy."""
+    import faiss
+
+    flat: Any = faiss.downcast_index(index.storage) if isinstance(index, faiss.IndexHNSW) else index
+    view = faiss.rev_swig_ptr(flat.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
+    view.flags.writeable = False
+    return view

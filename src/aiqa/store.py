@@ -31,7 +31,7 @@ from pydantic import BaseModel, ValidationError
 from . import __version__
 from .chinese import tokenize
 from .chunking import ChunkingParams, chunk_document
-from .dense_index import DenseKind, build_dense, dense_kind
+from .dense_index import DenseKind, build_dense, dense_kind, stored_vectors
 from .embedding import Embedder
 from .embedding_cache import EmbeddingCache
 from .errors import CorpusError, IndexStateError
@@ -309,8 +309,8 @@ def build_index(
 
         chunks: list[Chunk] = []
         tokens: list[list[str]] = []
-        # Vectors in chunk order go to a file, not a list of arrays: at the end they are read into
-        # one array, rather than a list of parts plus its vstack (two copies of them in memory).
+        # Vectors in chunk order go to a file, not a list of arrays: at the end they are read back
+        # block by block into the dense index, which then holds the only copy of them in memory.
         try:
             spool = stack.enter_context(tempfile.TemporaryFile(dir=directory.parent))
         except OSError as error:
@@ -400,7 +400,6 @@ def build_index(
             raise CorpusError(
                 f"The corpus directory {corpus} has no readable .txt or .md files; add some and run again."
             )
-        vectors = _unspool(spool, len(chunks), embedder.dimension)
         removed = sorted(set(old_manifest.files) - set(files)) if old_manifest else []
         manifest = Manifest(
             schema_version=SCHEMA_VERSION,
@@ -419,7 +418,7 @@ def build_index(
                     directory, manifest.model_copy(update={"built_at": old_manifest.built_at})
                 )
             else:
-                _write_atomically(directory, manifest, chunks, tokens, vectors, cache)
+                _write_atomically(directory, manifest, chunks, tokens, spool, cache)
         except OSError as error:
             raise _unwritable(directory, error) from error
         return BuildReport(
@@ -484,19 +483,16 @@ def _spool(spool: BinaryIO, vectors: np.ndarray) -> None:
     spool.write(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
 
 
-def _unspool(spool: BinaryIO, count: int, dimension: int) -> np.ndarray:
-    """The spooled vectors as one array, read in place (a list of parts and its vstack would be two)."""
-    vectors = np.empty((count, dimension), dtype=np.float32)
-    target = vectors.reshape(-1).view(np.uint8)
+def _unspool(spool: BinaryIO, count: int, dimension: int) -> Iterator[np.ndarray]:
+    """The spooled vectors, block by block, so that only the dense index holds them all."""
+    rows_per_block = max(1, _SPOOL_BLOCK // (dimension * 4))
     spool.seek(0)
-    filled = 0
-    while filled < target.size:
-        block = spool.read(min(_SPOOL_BLOCK, target.size - filled))
-        if not block:
-            raise OSError(f"the spooled vectors end after {filled} of {target.size} bytes")
-        target[filled : filled + len(block)] = np.frombuffer(block, dtype=np.uint8)
-        filled += len(block)
-    return vectors
+    for first in range(0, count, rows_per_block):
+        rows = min(rows_per_block, count - first)
+        block = spool.read(rows * dimension * 4)
+        if len(block) != rows * dimension * 4:
+            raise OSError(f"the spooled vectors end before row {first + rows} of {count}")
+        yield np.frombuffer(block, dtype=np.float32).reshape(rows, dimension)
 
 
 _SPOOL_BLOCK = 16 * 2**20
@@ -507,7 +503,7 @@ def _write_atomically(
     manifest: Manifest,
     chunks: list[Chunk],
     tokens: list[list[str]],
-    vectors: np.ndarray,
+    spool: BinaryIO,
     cache: EmbeddingCache,
 ) -> None:
     import bm25s
@@ -523,8 +519,11 @@ def _write_atomically(
         with open(staging / "tokens.jsonl", "w", encoding="utf-8") as handle:
             for chunk_tokens in tokens:
                 handle.write(json.dumps(chunk_tokens, ensure_ascii=False) + "\n")
-        faiss.write_index(build_dense(vectors, manifest.dense), str(staging / "dense.faiss"))
-        cache.save([chunk.indexed for chunk in chunks], vectors, directory, staging)
+        dimension = manifest.embedder.dimension
+        dense = build_dense(_unspool(spool, len(chunks), dimension), manifest.dense, dimension)
+        faiss.write_index(dense, str(staging / "dense.faiss"))
+        cache.save([chunk.indexed for chunk in chunks], stored_vectors(dense), directory, staging)
+        del dense
         bm25 = bm25s.BM25()
         bm25.index(tokens, show_progress=False)
         bm25.save(str(staging / "bm25"), show_progress=False)
