@@ -6,7 +6,8 @@ import subprocess
 
 from hostile_helpers import QUESTION, REAL_CORPUS, aiqa_argv, child_env
 
-HEAVY = {"torch", "sentence_transformers", "transformers", "gradio", "openai"}
+# scipy comes with bm25s, which only building needs (queries read its files with bm25_scores.py).
+HEAVY = {"torch", "sentence_transformers", "transformers", "gradio", "openai", "bm25s", "scipy"}
 
 _REPORT_MODULES = """
 import runpy, sys

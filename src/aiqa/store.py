@@ -29,6 +29,7 @@ import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from . import __version__
+from .bm25_scores import Bm25Scores
 from .chinese import tokenize
 from .chunking import ChunkingParams, chunk_document
 from .dense_index import DenseKind, build_dense, dense_kind, stored_vectors
@@ -118,7 +119,7 @@ class LoadedIndex:
     manifest: Manifest
     chunks: list[Chunk]
     dense: Any  # faiss.Index (faiss ships no type hints)
-    bm25: Any  # bm25s.BM25
+    bm25: Bm25Scores
     _document_frequency: np.ndarray | None = field(default=None, repr=False)
     _lexicon: dict[str, list[str]] | None = field(default=None, repr=False)
 
@@ -132,7 +133,7 @@ class LoadedIndex:
     def idf(self, tokens: list[str]) -> np.ndarray:
         """Inverse document frequency of each token over the chunks (unseen tokens get the maximum)."""
         if self._document_frequency is None:
-            self._document_frequency = np.diff(np.asarray(self.bm25.scores["indptr"]))
+            self._document_frequency = self.bm25.document_frequency()
         vocab = self.bm25.vocab_dict
         total = max(len(self.chunks), 1)
         frequencies = np.array(
@@ -192,7 +193,6 @@ def incompatibility(manifest: Manifest, embedder: Embedder, params: ChunkingPara
 
 
 def load_index(directory: Path) -> LoadedIndex:
-    import bm25s
     import faiss
 
     manifest = read_manifest(directory)
@@ -202,7 +202,7 @@ def load_index(directory: Path) -> LoadedIndex:
         with open(directory / "chunks.jsonl", encoding="utf-8") as handle:
             chunks = [Chunk.model_validate_json(line) for line in handle]
         dense = faiss.read_index(str(directory / "dense.faiss"))
-        bm25 = bm25s.BM25.load(str(directory / "bm25"), load_vocab=True, show_progress=False)
+        bm25 = Bm25Scores(directory / "bm25")
     except (OSError, RuntimeError, ValueError, ValidationError, KeyError) as error:
         raise IndexStateError(
             f"The index in {directory} is damaged or incomplete ({type(error).__name__}); "
