@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 import logging
 import sys
 from collections.abc import Iterator
@@ -182,7 +183,7 @@ def ask_command(
             f"\n[bold][{citation.n}][/] {escape(citation.title)} — {escape(citation.doc)} "
             f"[dim]chars {citation.start}–{citation.end}[/]"
         )
-        out.print(f"    {escape(citation.text.strip())}", highlight=False)
+        out.print(textwrap.indent(escape(citation.text.strip()), "    "), highlight=False)
 
 
 def _stream_draft(events: Iterator[str | Answer]) -> Answer:
