@@ -39,7 +39,9 @@ class Bm25Scores:
     def get_scores(self, tokens: list[str]) -> np.ndarray:
         # bm25s keeps an empty token at the end of the vocabulary with no column of its own.
         columns = len(self.indptr) - 1
-        ids = np.array([i for t in tokens if (i := self.vocab_dict.get(t, columns)) < columns], dtype=np.int64)
+        ids = np.array(
+            [i for t in tokens if (i := self.vocab_dict.get(t, columns)) < columns], dtype=np.int64
+        )
         scores = np.zeros(self.num_docs, dtype=self.dtype)
         for token_id in ids:
             start, end = self.indptr[token_id], self.indptr[token_id + 1]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import textwrap
 import logging
 import sys
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
