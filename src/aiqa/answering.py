@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from .chinese import Language
-from .models import Citation, Passage
+from .models import Citation, Passage, ScoredSpan
 from .retrieval import Query
 
 REFUSALS: dict[Language, str] = {
@@ -50,13 +50,5 @@ def refusal(query: Query, notices: list[str] | None = None) -> Draft:
 
 
 def citation_for(n: int, passage: Passage, highlight: list[tuple[int, int]]) -> Citation:
-    return Citation(
-        n=n,
-        doc=passage.doc,
-        title=passage.title,
-        start=passage.start,
-        end=passage.end,
-        text=passage.text,
-        score=passage.score,
-        highlight=highlight,
-    )
+    span = {name: getattr(passage, name) for name in ScoredSpan.model_fields}
+    return Citation(n=n, highlight=highlight, **span)

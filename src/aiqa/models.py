@@ -31,8 +31,8 @@ class Chunk(BaseModel):
     sentences: list[tuple[int, int]]
 
 
-class Passage(BaseModel):
-    """A retrieved chunk with its score (higher is better)."""
+class ScoredSpan(BaseModel):
+    """A verbatim span of a corpus file: `text == file_text[start:end]`, with its retrieval score."""
 
     doc: str
     title: str
@@ -40,20 +40,19 @@ class Passage(BaseModel):
     end: int
     text: str
     score: float
+
+
+class Passage(ScoredSpan):
+    """A retrieved chunk with its score (higher is better)."""
+
     chunk_id: int = Field(exclude=True)
     sentences: list[tuple[int, int]] = Field(default_factory=list, exclude=True)
 
 
-class Citation(BaseModel):
+class Citation(ScoredSpan):
     """A passage the answer cites as `[n]`; `highlight` is the sentence span the answer used."""
 
     n: int
-    doc: str
-    title: str
-    start: int
-    end: int
-    text: str
-    score: float
     highlight: list[tuple[int, int]] = Field(default_factory=list)
 
 
