@@ -67,9 +67,9 @@ def test_index_round_trip_keeps_ids_and_scores(corpus_copy: Path, tmp_path: Path
     build_index(corpus_copy, directory, embedder, PARAMS)
     first = load_index(directory)
     query = make_query("雨花台区贡献了多少产值？")
-    before = HybridRetriever(first, embedder).retrieve(query, 10)
+    before = HybridRetriever(first, embedder, dense_weight=0.5).retrieve(query, 10)
     second = load_index(directory)
-    after = HybridRetriever(second, embedder).retrieve(query, 10)
+    after = HybridRetriever(second, embedder, dense_weight=0.5).retrieve(query, 10)
     assert [(p.chunk_id, p.score) for p in before] == [(p.chunk_id, p.score) for p in after]
     assert [c.model_dump() for c in first.chunks] == [c.model_dump() for c in second.chunks]
     manifest = read_manifest(directory)

@@ -151,7 +151,7 @@ class Pipeline:
         )
 
     def retriever(self) -> Retriever:
-        hybrid = HybridRetriever(self.index, self.choice.embedder)
+        hybrid = HybridRetriever(self.index, self.choice.embedder, self.settings.dense_weight)
         if self.reranker and self.reranker.reranker:
             return RerankingRetriever(hybrid, self.reranker.reranker)
         return hybrid

@@ -30,9 +30,9 @@ def test_the_reranker_reorders_the_fused_top_20_by_cross_encoder_score(tiny_mode
 
     answer = pipeline.ask(QUESTION)
 
-    fused = HybridRetriever(pipeline.index, pipeline.choice.embedder).retrieve(
-        make_query(QUESTION), RERANK_DEPTH
-    )
+    fused = HybridRetriever(
+        pipeline.index, pipeline.choice.embedder, pipeline.settings.dense_weight
+    ).retrieve(make_query(QUESTION), RERANK_DEPTH)
     from sentence_transformers import CrossEncoder
 
     scores = CrossEncoder(str(tiny_models.cross_encoder), device="cpu").predict(
