@@ -71,6 +71,7 @@ def test_plain_ask_prints_the_answer_then_the_cited_passages(corpus_copy: Path, 
         (["ask", "问题", "--corpus", "no-such-dir"], "Corpus directory no-such-dir does not exist"),
         (["index", "--corpus", "empty"], "has no readable .txt or .md files"),
         (["eval", "no-such-file.jsonl"], "Cannot read the question file"),
+        (["eval", str(DEV_QUESTIONS), "--out", "no-such-dir/results.jsonl"], "Cannot write results to"),
     ],
 )
 def test_user_mistakes_get_one_sentence_and_a_non_zero_exit(

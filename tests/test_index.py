@@ -169,3 +169,41 @@ def test_a_damaged_manifest_says_what_to_run(corpus_copy: Path, tmp_path: Path) 
     with pytest.raises(IndexStateError, match="aiqa index --rebuild"):
         Pipeline.open(settings)
     assert build(settings).rebuilt  # a plain `aiqa index` repairs it too
+
+
+def test_a_changed_corpus_is_indexed_before_answering(corpus_copy: Path, tmp_path: Path) -> None:
+    settings = Settings(corpus=corpus_copy, index=tmp_path / "index", embedder="offline")
+    build(settings)
+    changed = corpus_copy / "000_62e2ab11a4fd570b.txt"
+    text = "新加的第一行,让后面所有的字符位置都移动。\n" + changed.read_text(encoding="utf-8")
+    changed.write_text(text, encoding="utf-8")
+    with pytest.raises(IndexStateError, match=r"corpus changed since the index was built \(1 changed\)"):
+        Pipeline.open(settings, build_if_missing=False)
+    pipeline = Pipeline.open(settings)
+    assert pipeline.build_report is not None and pipeline.build_report.changed == [changed.name]
+    answer = pipeline.ask("2025年南京智算中心的智算规模达到了多少？")
+    citation = answer.citations[0]
+    assert citation.doc == changed.name and text[citation.start : citation.end] == citation.text
+
+
+def test_a_damaged_lexicon_says_what_to_run_and_index_repairs_it(corpus_copy: Path, tmp_path: Path) -> None:
+    settings = Settings(corpus=corpus_copy, index=tmp_path / "index", embedder="offline")
+    build(settings)
+    (settings.index / "lexicon.json").write_text("{bad", encoding="utf-8")
+    with pytest.raises(IndexStateError, match=r"damaged lexicon.json .*aiqa index --rebuild"):
+        Pipeline.open(settings).ask("When did the Wenzhou AI bureau open?")
+    build(settings)  # a plain `aiqa index` rewrites it
+    assert Pipeline.open(settings).ask("When did the Wenzhou AI bureau open?").retrieved
+
+
+def test_a_skipped_file_that_gets_content_shows_as_added(corpus_copy: Path, tmp_path: Path) -> None:
+    directory = tmp_path / "index"
+    empty = corpus_copy / "zz_new.txt"
+    empty.write_text("", encoding="utf-8")
+    report = build_index(corpus_copy, directory, HashingEmbedder(), PARAMS)
+    assert report.skipped == ["zz_new.txt"]
+    manifest = read_manifest(directory)
+    assert manifest is not None and not corpus_changes(corpus_copy, manifest).any
+    empty.write_text("温州湾新区新设了一个数据中心。", encoding="utf-8")
+    assert corpus_changes(corpus_copy, manifest).added == ["zz_new.txt"]
+    assert build_index(corpus_copy, directory, HashingEmbedder(), PARAMS).added == ["zz_new.txt"]

@@ -69,3 +69,19 @@ def test_a_failed_rebuild_keeps_the_working_index(live, corpus_copy, settings_fo
     assert len(on_disk.chunks) == before.chunks
     status = live.status()
     assert status.chunks == before.chunks and len(status.changes.removed) == before.documents
+
+
+def test_status_reports_a_vanished_corpus_instead_of_failing(corpus_copy, tmp_path) -> None:
+    import shutil
+
+    from aiqa.live import LivePipeline
+    from aiqa.pipeline import Pipeline
+    from aiqa.settings import Settings
+
+    live = LivePipeline(
+        Pipeline.open(Settings(corpus=corpus_copy, index=tmp_path / "index", embedder="offline"))
+    )
+    shutil.rmtree(corpus_copy)
+    status = live.status()
+    assert status.problem is not None and "does not exist" in status.problem
+    assert not status.changes.any and status.chunks > 0

@@ -217,6 +217,8 @@ def eval_command(
     try:
         settings = _settings(corpus=corpus, index=index, k=k)
         gold = read_gold(questions)
+        if results is not None and (results.is_dir() or not results.parent.is_dir()):
+            raise AiqaError(f"Cannot write results to {results}; give --out a file in an existing directory.")
         with _progress() as progress:
             pipeline = Pipeline.open(settings, progress=progress)
         err.print(f"embedder: {escape(pipeline.choice.description)}")

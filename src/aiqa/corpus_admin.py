@@ -29,10 +29,10 @@ class CorpusFile(BaseModel):
 def corpus_listing(corpus: Path, manifest: Manifest) -> list[CorpusFile]:
     """Every corpus file and every indexed file, with its chunk count and how it stands to the index."""
     changes = corpus_changes(corpus, manifest)
-    status_of: dict[str, FileStatus] = {name: "new" for name in changes.added}
+    status_of: dict[str, FileStatus] = {name: "skipped" for name in manifest.skipped}
+    status_of |= {name: "new" for name in changes.added}  # includes skipped files changed since
     status_of |= {name: "changed" for name in changes.changed}
     status_of |= {name: "removed" for name in changes.removed}
-    status_of |= {name: "skipped" for name in manifest.skipped}
     names = {relative_name(path, corpus) for path in corpus_files(corpus)} | set(manifest.files)
     listing = []
     for name in sorted(names):

@@ -54,9 +54,6 @@ class EmbeddingCache:
             cache._vectors = {key.tobytes(): vector for key, vector in zip(keys, vectors, strict=True)}
         return cache
 
-    def __len__(self) -> int:
-        return len(self._vectors)
-
     def get(self, text: str) -> np.ndarray | None:
         return self._vectors.get(content_key(text))
 

@@ -82,8 +82,11 @@ def save_lexicon(lexicon: dict[str, list[str]], directory: Path) -> None:
 
 
 def load_lexicon(directory: Path) -> dict[str, list[str]]:
-    path = directory / LEXICON_FILE
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    """The index's lexicon; every index writes one, so a missing file is damage, not an empty lexicon."""
+    lexicon = json.loads((directory / LEXICON_FILE).read_text(encoding="utf-8"))
+    if not isinstance(lexicon, dict):
+        raise ValueError("the lexicon is not a JSON object")
+    return lexicon
 
 
 def lemmas(word: str) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from .errors import AiqaError
 from .pipeline import Pipeline, build, make_answerers
 from .store import BuildReport, CorpusChanges, Progress, load_index
 
@@ -24,6 +25,7 @@ class IndexStatus(BaseModel):
     chunks: int
     built_at: str
     changes: CorpusChanges
+    problem: str | None = None  # why the corpus could not be compared with the index
 
 
 class LivePipeline:
@@ -47,6 +49,10 @@ class LivePipeline:
     def status(self) -> IndexStatus:
         pipeline = self._pipeline
         manifest = pipeline.index.manifest
+        try:
+            changes, problem = pipeline.corpus_changes(), None
+        except AiqaError as error:  # the corpus directory went away, say; the index still answers
+            changes, problem = CorpusChanges(), str(error)
         return IndexStatus(
             embedder=pipeline.choice.description,
             answerers=pipeline.answerer_names,
@@ -56,5 +62,6 @@ class LivePipeline:
             documents=len(manifest.files),
             chunks=len(pipeline.index.chunks),
             built_at=manifest.built_at,
-            changes=pipeline.corpus_changes(),
+            changes=changes,
+            problem=problem,
         )

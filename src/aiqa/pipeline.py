@@ -84,7 +84,9 @@ class Pipeline:
     def open(
         cls, settings: Settings, *, build_if_missing: bool = True, progress: Progress | None = None
     ) -> Pipeline:
-        """Load the index, building it first when there is none (and the caller allows it)."""
+        """Load the index, building it first when there is none, and updating it first when the
+        corpus changed since it was built (where the caller allows building): offsets into a
+        changed file would cite the wrong text."""
         choice = choose_embedder(settings)
         report = None
         manifest = read_manifest(settings.index)
@@ -98,6 +100,13 @@ class Pipeline:
                 raise IndexStateError(
                     f"The index in {settings.index} cannot be used: {reason}; run `aiqa index`."
                 )
+            changes = corpus_changes(settings.corpus, manifest)
+            if changes.any:
+                if not build_if_missing:
+                    raise IndexStateError(
+                        f"The corpus changed since the index was built ({changes.describe()}); run `aiqa index`."
+                    )
+                report = build(settings, progress=progress, choice=choice)
         index = load_index(settings.index)
         _search_with_one_thread()
         return cls(

@@ -59,6 +59,6 @@ class Settings(BaseSettings):
         return cls.model_validate({key: value for key, value in flags.items() if value is not None})
 
     def with_overrides(self, **overrides: object) -> Settings:
-        """A copy with the given non-None values replaced (how CLI flags win over the environment)."""
+        """A copy with the given non-None values replaced, validated like the original."""
         given = {key: value for key, value in overrides.items() if value is not None}
         return self.model_validate({**self.model_dump(), **given})

@@ -36,7 +36,7 @@ from .dense_index import DenseKind, build_dense, dense_kind, stored_vectors
 from .embedding import Embedder
 from .embedding_cache import EmbeddingCache
 from .errors import CorpusError, IndexStateError
-from .lexicon import build_lexicon, load_lexicon, save_lexicon
+from .lexicon import LEXICON_FILE, build_lexicon, load_lexicon, save_lexicon
 from .loading import corpus_files, parse_document, read_bytes, relative_name, sha256
 from .models import Chunk
 
@@ -91,6 +91,8 @@ class Manifest(BaseModel):
     chunking: dict[str, int]
     files: dict[str, FileEntry]
     skipped: list[str] = []
+    # Size and mtime of each skipped file when it was skipped, so that a fixed file shows as new.
+    skipped_stats: dict[str, dict[str, int]] = {}
     built_at: str
     dense: DenseKind = "flat"
 
@@ -108,10 +110,6 @@ class BuildReport(BaseModel):
     embedded_chunks: int
     rebuilt: bool
 
-    @property
-    def changed_anything(self) -> bool:
-        return bool(self.added or self.changed or self.removed or self.rebuilt)
-
 
 @dataclass
 class LoadedIndex:
@@ -127,7 +125,13 @@ class LoadedIndex:
     def lexicon(self) -> dict[str, list[str]]:
         """English → Chinese corpus words, read on first use (only English questions need it)."""
         if self._lexicon is None:
-            self._lexicon = load_lexicon(self.directory)
+            try:
+                self._lexicon = load_lexicon(self.directory)
+            except (OSError, ValueError) as error:
+                raise IndexStateError(
+                    f"The index in {self.directory} has a damaged {LEXICON_FILE} ({type(error).__name__}); "
+                    "run `aiqa index --rebuild`."
+                ) from error
         return self._lexicon
 
     def idf(self, tokens: list[str]) -> np.ndarray:
@@ -140,9 +144,6 @@ class LoadedIndex:
             [self._document_frequency[vocab[t]] if t in vocab else 0 for t in tokens], dtype=np.float64
         )
         return np.log((total + 1) / (frequencies + 0.5))
-
-    def has_token(self, token: str) -> bool:
-        return token in self.bm25.vocab_dict
 
 
 def _manifest_path(directory: Path) -> Path:
@@ -408,11 +409,16 @@ def build_index(
             chunking=chunking_dict(params),
             files=files,
             skipped=skipped,
+            skipped_stats={name: stats for name in skipped if (stats := _stat_or_none(corpus / name))},
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             dense=dense_kind(len(chunks)),
         )
         try:
-            if old_manifest is not None and not (added or changed or removed):
+            if (
+                old_manifest is not None
+                and not (added or changed or removed)
+                and _lexicon_readable(directory)
+            ):
                 # Same content: only file times may have moved, and only the manifest records them.
                 _write_manifest_atomically(
                     directory, manifest.model_copy(update={"built_at": old_manifest.built_at})
@@ -441,6 +447,13 @@ def _stat_fields(path: Path) -> dict[str, int]:
     return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
+def _stat_or_none(path: Path) -> dict[str, int] | None:
+    try:
+        return _stat_fields(path)
+    except OSError:
+        return None
+
+
 def corpus_changes(corpus: Path, manifest: Manifest) -> CorpusChanges:
     """Files added, changed or removed since the index was built; hashes only files whose stat differs."""
     changes = CorpusChanges()
@@ -450,7 +463,8 @@ def corpus_changes(corpus: Path, manifest: Manifest) -> CorpusChanges:
         seen.add(name)
         entry = manifest.files.get(name)
         if entry is None:
-            if name not in manifest.skipped:
+            skipped_as = manifest.skipped_stats.get(name)
+            if name not in manifest.skipped or (skipped_as and _stat_or_none(path) != skipped_as):
                 changes.added.append(name)
             continue
         try:
@@ -536,6 +550,14 @@ def _write_atomically(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _lexicon_readable(directory: Path) -> bool:
+    try:
+        load_lexicon(directory)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _write_manifest_atomically(directory: Path, manifest: Manifest) -> None:

@@ -26,7 +26,7 @@ from .live import IndexStatus, LivePipeline
 from .models import Answer, Citation, Passage
 from .pipeline import Pipeline
 from .settings import Settings
-from .store import STAGES, BuildReport
+from .store import STAGES, BuildReport, CorpusChanges
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,9 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
                     gr.HTML('<span class="aiqa-empty">Try:</span>')
                     examples = [gr.Button(text, size="sm", variant="secondary", scale=0) for text in EXAMPLES]
                 with gr.Accordion("Settings", open=False):
-                    k = gr.Slider(1, 20, value=settings.k, step=1, label="Passages to answer from (k)")
+                    k = gr.Slider(
+                        1, max(20, settings.k), value=settings.k, step=1, label="Passages to answer from (k)"
+                    )
                     answerer = gr.Dropdown(
                         answerers,
                         value=answerers[0],
@@ -289,16 +291,8 @@ def _report_html(
         )
         parts.append(f"<ul>{items}</ul>")
     if built is not None:
-        changed = [
-            f"{len(names)} {label}"
-            for label, names in (
-                ("added", built.added),
-                ("changed", built.changed),
-                ("removed", built.removed),
-            )
-            if names
-        ]
-        what = ", ".join(changed) if changed else "no files changed"
+        changes = CorpusChanges(added=built.added, changed=built.changed, removed=built.removed)
+        what = changes.describe() if changes.any else "no files changed"
         if built.rebuilt:
             what = f"rebuilt from scratch ({what})"
         parts.append(
@@ -340,7 +334,9 @@ def _status_html(status: IndexStatus) -> str:
     if status.reranker:
         chips.insert(2, f"<b>Reranker</b> {html.escape(status.reranker)}")
     rendered = [f'<span class="aiqa-chip">{chip}</span>' for chip in chips]
-    if status.changes.any:
+    if status.problem:
+        rendered.append(f'<span class="aiqa-chip warn">{html.escape(status.problem)}</span>')
+    elif status.changes.any:
         rendered.append(
             '<span class="aiqa-chip warn">Corpus changed since the index was built '
             f"({html.escape(status.changes.describe())}): rebuild it in the Index tab</span>"
