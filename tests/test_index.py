@@ -207,3 +207,20 @@ def test_a_skipped_file_that_gets_content_shows_as_added(corpus_copy: Path, tmp_
     empty.write_text("温州湾新区新设了一个数据中心。", encoding="utf-8")
     assert corpus_changes(corpus_copy, manifest).added == ["zz_new.txt"]
     assert build_index(corpus_copy, directory, HashingEmbedder(), PARAMS).added == ["zz_new.txt"]
+
+
+def test_a_reader_waits_for_a_swap_in_progress(corpus_copy: Path, tmp_path: Path) -> None:
+    import threading
+
+    from aiqa.store import swap_lock
+
+    directory = tmp_path / "index"
+    build_index(corpus_copy, directory, HashingEmbedder(), PARAMS)
+    loaded: list[object] = []
+    with swap_lock(directory, exclusive=True):  # what a build holds between its two renames
+        reader = threading.Thread(target=lambda: loaded.append(load_index(directory)))
+        reader.start()
+        reader.join(timeout=0.5)
+        assert reader.is_alive() and not loaded
+    reader.join(timeout=30)
+    assert len(loaded) == 1

@@ -193,22 +193,26 @@ def incompatibility(manifest: Manifest, embedder: Embedder, params: ChunkingPara
     return None
 
 
-def load_index(directory: Path) -> LoadedIndex:
+def _read_index_files(directory: Path) -> tuple[list[Chunk], Any, Bm25Scores]:
     import faiss
 
-    manifest = read_manifest(directory)
-    if manifest is None:
-        raise IndexStateError(f"There is no index in {directory}; run `aiqa index` to build it.")
-    try:
-        with open(directory / "chunks.jsonl", encoding="utf-8") as handle:
-            chunks = [Chunk.model_validate_json(line) for line in handle]
-        dense = faiss.read_index(str(directory / "dense.faiss"))
-        bm25 = Bm25Scores(directory / "bm25")
-    except (OSError, RuntimeError, ValueError, ValidationError, KeyError) as error:
-        raise IndexStateError(
-            f"The index in {directory} is damaged or incomplete ({type(error).__name__}); "
-            "run `aiqa index --rebuild`."
-        ) from error
+    with open(directory / "chunks.jsonl", encoding="utf-8") as handle:
+        chunks = [Chunk.model_validate_json(line) for line in handle]
+    return chunks, faiss.read_index(str(directory / "dense.faiss")), Bm25Scores(directory / "bm25")
+
+
+def load_index(directory: Path) -> LoadedIndex:
+    with swap_lock(directory, exclusive=False):
+        manifest = read_manifest(directory)
+        if manifest is None:
+            raise IndexStateError(f"There is no index in {directory}; run `aiqa index` to build it.")
+        try:
+            chunks, dense, bm25 = _read_index_files(directory)
+        except (OSError, RuntimeError, ValueError, ValidationError, KeyError) as error:
+            raise IndexStateError(
+                f"The index in {directory} is damaged or incomplete ({type(error).__name__}); "
+                "run `aiqa index --rebuild`."
+            ) from error
     expected = sum(entry.chunks for entry in manifest.files.values())
     if not (len(chunks) == dense.ntotal == expected) or dense.d != manifest.embedder.dimension:
         raise IndexStateError(f"The index in {directory} is inconsistent; run `aiqa index --rebuild`.")
@@ -231,6 +235,23 @@ def build_lock(directory: Path) -> Iterator[None]:
             raise IndexStateError(
                 f"Another aiqa process is building the index in {directory}; wait for it to finish."
             ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def swap_lock(directory: Path, *, exclusive: bool) -> Iterator[None]:
+    """Readers share this lock while they read an index's files; a build takes it alone for its two
+    renames, so no reader sees the index missing, or half old and half new."""
+    try:
+        handle = open(directory.with_name(f".{directory.name}.swap-lock"), "a+")  # noqa: SIM115
+    except OSError:  # nowhere to put the lock file: nothing can build, so nothing can swap, there
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
         try:
             yield
         finally:
@@ -569,7 +590,8 @@ def _write_manifest_atomically(directory: Path, manifest: Manifest) -> None:
 def _swap_into_place(staging: Path, directory: Path) -> None:
     previous = _previous(directory)
     shutil.rmtree(previous, ignore_errors=True)
-    if directory.exists():
-        directory.rename(previous)
-    staging.rename(directory)
+    with swap_lock(directory, exclusive=True):
+        if directory.exists():
+            directory.rename(previous)
+        staging.rename(directory)
     shutil.rmtree(previous, ignore_errors=True)
