@@ -215,16 +215,21 @@ class ExtractiveAnswerer:
         concepts = self._concepts(query)
         kind = answer_type(query)
         places = _places(query)
+        # Each passage's indexed form, made once: the place check and the context coverage share it.
+        contexts = [normalize(clean(p.text)) for p in passages]
         # Passages about none of the question's places cannot answer it.
         usable: list[Passage | None] = [
-            p if not places or _mentions_any(p, places) else None for p in passages
+            p if not places or _mentions_any(normalize(p.title) + context, places) else None
+            for p, context in zip(passages, contexts, strict=True)
         ]
-        candidates = self._candidates(usable, concepts, kind, _requirements(query, kind)) if concepts else []
+        candidates = (
+            self._candidates(usable, contexts, concepts, kind, _requirements(query, kind)) if concepts else []
+        )
         best = self._best(candidates, kind)
         if best is None:
             return refusal(query)
         chosen = self._with_companions(best, candidates, concepts, kind)
-        return self._compose(query, chosen, concepts, usable)
+        return self._compose(query, kind, chosen, concepts, usable)
 
     def stream(self, query: Query, passages: list[Passage]) -> Iterator[str | Draft]:
         return stream_whole(self.answer(query, passages))
@@ -262,16 +267,17 @@ class ExtractiveAnswerer:
     def _candidates(
         self,
         passages: list[Passage | None],
+        contexts: list[str],
         concepts: list[tuple[tuple[str, ...], float]],
         kind: AnswerType,
         required: list[str],
     ) -> list[_Candidate]:
         check = _TYPE_CHECKS.get(kind)
         candidates = []
-        for rank, passage in enumerate(passages):
+        for rank, (passage, context) in enumerate(zip(passages, contexts, strict=True)):
             if passage is None:
                 continue
-            context_coverage = self._share(concepts, self._matches(concepts, normalize(clean(passage.text))))
+            context_coverage = self._share(concepts, self._matches(concepts, context))
             texts = [
                 clean(passage.text[start - passage.start : end - passage.start]).strip()
                 for start, end in passage.sentences
@@ -357,6 +363,7 @@ class ExtractiveAnswerer:
     def _compose(
         self,
         query: Query,
+        kind: AnswerType,
         chosen: list[_Candidate],
         concepts: list[tuple[tuple[str, ...], float]],
         passages: Sequence[Passage | None],
@@ -364,7 +371,6 @@ class ExtractiveAnswerer:
         numbers: dict[int, int] = {}
         highlights: dict[int, list[tuple[int, int]]] = {}
         parts = []
-        kind = answer_type(query)
         for candidate in chosen:
             n = numbers.setdefault(candidate.passage_rank, len(numbers) + 1)
             highlights.setdefault(candidate.passage_rank, []).append((candidate.start, candidate.end))
@@ -393,8 +399,7 @@ def _places(query: Query) -> list[tuple[str, ...]]:
     ]
 
 
-def _mentions_any(passage: Passage, places: list[tuple[str, ...]]) -> bool:
-    text = normalize(passage.title + clean(passage.text))
+def _mentions_any(text: str, places: list[tuple[str, ...]]) -> bool:
     return any(form in text for forms in places for form in forms)
 
 
