@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=0, le=65535)
     share: bool = False
+    # Serving beyond loopback: "USER:PASS" for Gradio's login, or no_auth to serve openly on purpose.
+    auth: str | None = None
+    no_auth: bool = False
+    # A shared deployment may forbid corpus uploads and rebuilds from the UI.
+    read_only: bool = False
 
     @classmethod
     def load(cls, **flags: object) -> Settings:
