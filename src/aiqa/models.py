@@ -60,6 +60,9 @@ class Answer(BaseModel):
     """The result of `ask`: the answer text with `[n]` markers and the passages behind it."""
 
     question: str
+    # The self-contained question retrieval was run with, when a follow-up was rewritten from the
+    # conversation ("理解为：…" under the answer); None when the question was asked as it stands.
+    rewritten: str | None = None
     answer: str
     answerable: bool
     citations: list[Citation]
@@ -70,7 +73,9 @@ class Answer(BaseModel):
     notices: list[str] = Field(default_factory=list)
 
     def to_json_dict(self) -> dict:
-        data = self.model_dump(exclude={"notices"})
+        data = self.model_dump(exclude={"notices", "rewritten"})
+        if self.rewritten:
+            data["rewritten"] = self.rewritten
         if self.notices:
             data["notices"] = self.notices
         return data
