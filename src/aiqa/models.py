@@ -47,6 +47,10 @@ class Passage(ScoredSpan):
 
     chunk_id: int = Field(exclude=True)
     sentences: list[tuple[int, int]] = Field(default_factory=list, exclude=True)
+    # The two halves' raw evidence, for answerers that weigh it: the embedder's cosine similarity
+    # to the question and the BM25 score (None where that half did not rank the passage).
+    dense: float | None = Field(None, exclude=True)
+    lexical: float | None = Field(None, exclude=True)
 
 
 class Citation(ScoredSpan):

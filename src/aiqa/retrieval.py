@@ -71,33 +71,38 @@ class HybridRetriever:
         self.embedder = embedder
         self.dense_weight = dense_weight
 
-    def lexical_ranking(self, query: Query, depth: int) -> np.ndarray:
+    def lexical_ranking(self, query: Query, depth: int) -> dict[int, float]:
+        """The top chunks by BM25, best first, with their scores."""
         if not query.tokens:
-            return np.zeros(0, dtype=np.int64)
+            return {}
         scores = self.index.bm25.get_scores(query.tokens)
-        return _top(scores, depth)
+        return {int(chunk_id): float(scores[chunk_id]) for chunk_id in _top(scores, depth)}
 
-    def dense_ranking(self, query: Query, depth: int) -> np.ndarray:
+    def dense_ranking(self, query: Query, depth: int) -> dict[int, float]:
+        """The top chunks by inner product with the question's vector, best first, with their scores."""
         vector = self.embedder.embed([query.search_text], query=True)
         if not np.any(vector):
-            return np.zeros(0, dtype=np.int64)
-        _, ids = self.index.dense.search(vector, min(depth, self.index.dense.ntotal))
-        return ids[0][ids[0] >= 0]
+            return {}
+        scores, ids = self.index.dense.search(vector, min(depth, self.index.dense.ntotal))
+        return {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0}
 
     def retrieve(self, query: Query, k: int) -> list[Passage]:
         depth = max(CANDIDATES, k)
         fused: dict[int, float] = {}
-        rankings = [(1.0, self.lexical_ranking(query, depth))]
-        if self.dense_weight > 0:
-            rankings.append((self.dense_weight, self.dense_ranking(query, depth)))
+        lexical = self.lexical_ranking(query, depth)
+        dense = self.dense_ranking(query, depth) if self.dense_weight > 0 else {}
+        rankings = [(1.0, lexical)] + ([(self.dense_weight, dense)] if self.dense_weight > 0 else [])
         for weight, ranking in rankings:
-            for rank, chunk_id in enumerate(ranking.tolist()):
+            for rank, chunk_id in enumerate(ranking):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank + 1)
         best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
         scale = sum(weight for weight, _ in rankings) / (RRF_K + 1)
-        return [self._passage(chunk_id, score / scale) for chunk_id, score in best]
+        return [
+            self._passage(chunk_id, score / scale, dense.get(chunk_id), lexical.get(chunk_id))
+            for chunk_id, score in best
+        ]
 
-    def _passage(self, chunk_id: int, score: float) -> Passage:
+    def _passage(self, chunk_id: int, score: float, dense: float | None, lexical: float | None) -> Passage:
         chunk = self.index.chunks[chunk_id]
         return Passage(
             doc=chunk.doc,
@@ -108,6 +113,8 @@ class HybridRetriever:
             score=round(float(score), 4),
             chunk_id=chunk_id,
             sentences=chunk.sentences,
+            dense=dense,
+            lexical=lexical,
         )
 
 
