@@ -36,6 +36,7 @@ from .dense_index import DenseKind, build_dense, dense_kind, stored_vectors
 from .embedding import Embedder
 from .embedding_cache import EmbeddingCache
 from .errors import CorpusError, IndexStateError
+from .index_guard import absolute, check_index_path, is_ours
 from .lexicon import LEXICON_FILE, build_lexicon, load_lexicon, save_lexicon
 from .loading import corpus_files, parse_document, read_bytes, relative_name, sha256
 from .models import Chunk
@@ -157,12 +158,13 @@ def _previous(directory: Path) -> Path:
 def _recover(directory: Path) -> None:
     """Finish a swap that was interrupted between its two renames (call it holding build_lock)."""
     previous = _previous(directory)
-    if not directory.exists() and previous.exists():
+    if not directory.exists() and is_ours(previous):
         previous.rename(directory)
 
 
 def read_manifest(directory: Path) -> Manifest | None:
     """The manifest of the index in `directory`, or None when there is no index there."""
+    directory = absolute(directory)
     if not directory.exists() and _previous(directory).exists():
         # Only when no build is running: a running build is between its renames right now.
         with contextlib.suppress(IndexStateError), build_lock(directory):
@@ -202,6 +204,7 @@ def _read_index_files(directory: Path) -> tuple[list[Chunk], Any, Bm25Scores]:
 
 
 def load_index(directory: Path) -> LoadedIndex:
+    directory = absolute(directory)
     with swap_lock(directory, exclusive=False):
         manifest = read_manifest(directory)
         if manifest is None:
@@ -312,11 +315,14 @@ def build_index(
 ) -> BuildReport:
     """Build or update the index; only files whose hash changed are chunked and embedded again."""
     started = time.perf_counter()
+    directory = absolute(directory)
+    check_index_path(directory, corpus)  # before anything, even a lock file, is written beside it
     with build_lock(directory), contextlib.ExitStack() as stack:
         _recover(directory)
         # Staging directories of builds that were killed; no build can be using them now.
         for stale in directory.parent.glob(f".{glob.escape(directory.name)}.building-*"):
-            shutil.rmtree(stale, ignore_errors=True)
+            if is_ours(stale):
+                shutil.rmtree(stale, ignore_errors=True)
         paths = list(corpus_files(corpus))
         old_manifest = None if rebuild else _compatible_manifest(directory, embedder, params)
         vocabulary: dict[str, str] = {}
@@ -588,10 +594,21 @@ def _write_manifest_atomically(directory: Path, manifest: Manifest) -> None:
 
 
 def _swap_into_place(staging: Path, directory: Path) -> None:
+    """Rename the old index aside, the new one in, and delete the old one: only paths aiqa made."""
     previous = _previous(directory)
+    _ensure_ours(previous)
     shutil.rmtree(previous, ignore_errors=True)
     with swap_lock(directory, exclusive=True):
         if directory.exists():
+            _ensure_ours(directory)  # checked again here: files may have arrived since the build began
             directory.rename(previous)
         staging.rename(directory)
     shutil.rmtree(previous, ignore_errors=True)
+
+
+def _ensure_ours(path: Path) -> None:
+    if path.exists() and not is_ours(path):
+        raise IndexStateError(
+            f"{path} holds files that are not part of an aiqa index; nothing was changed, "
+            "move them away or choose another --index."
+        )
