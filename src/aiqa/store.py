@@ -35,7 +35,7 @@ from .chunking import ChunkingParams, chunk_document
 from .dense_index import DenseKind, build_dense, dense_kind, stored_vectors
 from .embedding import Embedder
 from .embedding_cache import EmbeddingCache
-from .errors import CorpusError, IndexStateError
+from .errors import CorpusError, IndexBusyError, IndexStateError
 from .index_guard import absolute, check_index_path, is_ours
 from .lexicon import LEXICON_FILE, build_lexicon, load_lexicon, save_lexicon
 from .loading import corpus_files, parse_document, read_bytes, relative_name, sha256
@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 # 2: titles, long-sentence cutting and footnote handling changed what a chunk indexes.
 SCHEMA_VERSION = 2
 EMBED_BATCH = 64
+# How often a process waiting for another one's build tries the lock again.
+LOCK_POLL_SECONDS = 0.1
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): called as files are read and chunks are embedded."""
@@ -223,8 +225,9 @@ def load_index(directory: Path) -> LoadedIndex:
 
 
 @contextlib.contextmanager
-def build_lock(directory: Path) -> Iterator[None]:
-    """One build per index at a time; a second one fails at once with a clear message."""
+def build_lock(directory: Path, *, wait: float = 0) -> Iterator[None]:
+    """One build per index at a time; a second one waits up to `wait` seconds, then fails with a
+    clear message (IndexBusyError)."""
     lock_path = directory.with_name(f".{directory.name}.lock")
     try:
         directory.parent.mkdir(parents=True, exist_ok=True)
@@ -232,12 +235,17 @@ def build_lock(directory: Path) -> Iterator[None]:
     except OSError as error:
         raise _unwritable(directory, error) from error
     with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise IndexStateError(
-                f"Another aiqa process is building the index in {directory}; wait for it to finish."
-            ) from None
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexBusyError(
+                        f"Another aiqa process is building the index in {directory}; wait for it to finish."
+                    ) from None
+                time.sleep(LOCK_POLL_SECONDS)
         try:
             yield
         finally:
@@ -312,12 +320,19 @@ def build_index(
     *,
     rebuild: bool = False,
     progress: Progress | None = None,
+    wait: float = 0,
+    if_changed: bool = False,
 ) -> BuildReport:
-    """Build or update the index; only files whose hash changed are chunked and embedded again."""
+    """Build or update the index; only files whose hash changed are chunked and embedded again.
+
+    `wait`: seconds to wait for another process's build to end. `if_changed`: do nothing when the
+    index (as that build may have left it) already matches the corpus, so that readers who all saw
+    the same change update the index once, not once each.
+    """
     started = time.perf_counter()
     directory = absolute(directory)
     check_index_path(directory, corpus)  # before anything, even a lock file, is written beside it
-    with build_lock(directory), contextlib.ExitStack() as stack:
+    with build_lock(directory, wait=wait), contextlib.ExitStack() as stack:
         _recover(directory)
         # Staging directories of builds that were killed; no build can be using them now.
         for stale in directory.parent.glob(f".{glob.escape(directory.name)}.building-*"):
@@ -325,6 +340,8 @@ def build_index(
                 shutil.rmtree(stale, ignore_errors=True)
         paths = list(corpus_files(corpus))
         old_manifest = None if rebuild else _compatible_manifest(directory, embedder, params)
+        if if_changed and old_manifest and not corpus_changes(corpus, old_manifest).any:
+            return _unchanged_report(old_manifest, started)
         vocabulary: dict[str, str] = {}
         reusable: dict[str, _Reusable] = {}
         if old_manifest is not None:
@@ -467,6 +484,22 @@ def build_index(
             embedded_chunks=embedded,
             rebuilt=old_manifest is None,
         )
+
+
+def _unchanged_report(manifest: Manifest, started: float) -> BuildReport:
+    return BuildReport(
+        files=len(manifest.files),
+        chunks=sum(entry.chunks for entry in manifest.files.values()),
+        embedder=manifest.embedder.id,
+        seconds=round(time.perf_counter() - started, 3),
+        added=[],
+        changed=[],
+        removed=[],
+        unchanged=sorted(manifest.files),
+        skipped=manifest.skipped,
+        embedded_chunks=0,
+        rebuilt=False,
+    )
 
 
 def _stat_fields(path: Path) -> dict[str, int]:
