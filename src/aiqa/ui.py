@@ -249,6 +249,8 @@ def launch(app: gr.Blocks, settings: Settings, *, prevent_thread_lock: bool = Fa
         server_name=settings.host,
         server_port=settings.port,
         share=settings.share,
+        # Gradio's own limit, so that an oversized upload is refused before it lands in its temp directory.
+        max_file_size=MAX_UPLOAD_BYTES,
         theme=THEME,
         css=CSS,
         footer_links=[],
