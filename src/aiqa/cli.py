@@ -217,14 +217,24 @@ def eval_command(
     try:
         settings = _settings(corpus=corpus, index=index, k=k)
         gold = read_gold(questions)
-        if results is not None and (results.is_dir() or not results.parent.is_dir()):
+        if results is not None and (
+            not results.parent.is_dir()
+            or (results.exists() and not results.is_file() and not results.is_char_device())
+        ):
+            # A directory cannot be written, and a FIFO would block until something reads it.
             raise AiqaError(f"Cannot write results to {results}; give --out a file in an existing directory.")
         with _progress() as progress:
             pipeline = Pipeline.open(settings, progress=progress)
         err.print(f"embedder: {escape(pipeline.choice.description)}")
         _print_reranker(pipeline)
         documents = {d.doc: d.text for d in load_corpus(settings.corpus)}
-        rows = evaluate(gold, lambda q: pipeline.ask(q, k=settings.k), documents, out=results)
+        try:
+            rows = evaluate(gold, lambda q: pipeline.ask(q, k=settings.k), documents, out=results)
+        except OSError as error:  # the only writes are the result rows: a full disk, say
+            raise AiqaError(
+                f"Cannot write results to {results} ({error.strerror or error}); "
+                "free some space or choose another --out."
+            ) from None
     except AiqaError as error:
         _fail(error)
     table = Table(title=f"{questions} — {len(rows)} questions, k={settings.k}")

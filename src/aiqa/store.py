@@ -12,6 +12,7 @@ index/
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import glob
 import json
@@ -275,9 +276,25 @@ def _unwritable(directory: Path, error: OSError) -> IndexStateError:
         reason = "part of that path is a file, not a directory"
     else:
         reason = error.strerror or str(error)
-    return IndexStateError(
-        f"Cannot write the index in {directory} ({reason}); choose a directory you can write to with --index."
-    )
+    if error.errno in _NO_SPACE:
+        advice = "free some disk space, or choose a directory on another disk with --index"
+    else:
+        advice = "choose a directory you can write to with --index"
+    return IndexStateError(f"Cannot write the index in {directory} ({reason}); {advice}.")
+
+
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def _write_faiss(dense: Any, path: Path) -> None:
+    """faiss.write_index through a Python file, so that a failed write (a full disk) raises the
+    OSError it is: FAISS's own file writer raises RuntimeError and prints to stderr."""
+    import faiss
+
+    with open(path, "wb") as handle:
+        writer = faiss.PyCallbackIOWriter(handle.write)
+        faiss.write_index(dense, writer)
+        del writer
 
 
 @dataclass
@@ -327,11 +344,28 @@ def build_index(
 
     `wait`: seconds to wait for another process's build to end. `if_changed`: do nothing when the
     index (as that build may have left it) already matches the corpus, so that readers who all saw
-    the same change update the index once, not once each.
+    the same change update the index once, not once each. A write that fails (a full disk, say)
+    raises IndexStateError and leaves the old index as it was.
     """
-    started = time.perf_counter()
     directory = absolute(directory)
     check_index_path(directory, corpus)  # before anything, even a lock file, is written beside it
+    try:
+        return _build(corpus, directory, embedder, params, rebuild, progress, wait, if_changed)
+    except OSError as error:  # reading corpus files is handled file by file: this is a write
+        raise _unwritable(directory, error) from error
+
+
+def _build(
+    corpus: Path,
+    directory: Path,
+    embedder: Embedder,
+    params: ChunkingParams,
+    rebuild: bool,
+    progress: Progress | None,
+    wait: float,
+    if_changed: bool,
+) -> BuildReport:
+    started = time.perf_counter()
     with build_lock(directory, wait=wait), contextlib.ExitStack() as stack:
         _recover(directory)
         # Staging directories of builds that were killed; no build can be using them now.
@@ -356,10 +390,7 @@ def build_index(
         tokens: list[list[str]] = []
         # Vectors in chunk order go to a file, not a list of arrays: at the end they are read back
         # block by block into the dense index, which then holds the only copy of them in memory.
-        try:
-            spool = stack.enter_context(tempfile.TemporaryFile(dir=directory.parent))
-        except OSError as error:
-            raise _unwritable(directory, error) from error
+        spool = stack.enter_context(tempfile.TemporaryFile(dir=directory.parent))
         # New chunks are embedded in batches as they are read, so that the offline embedder finds
         # their tokens still in chinese.tokenize's cache.
         pending: list[Chunk] = []
@@ -457,20 +488,13 @@ def build_index(
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             dense=dense_kind(len(chunks)),
         )
-        try:
-            if (
-                old_manifest is not None
-                and not (added or changed or removed)
-                and _lexicon_readable(directory)
-            ):
-                # Same content: only file times may have moved, and only the manifest records them.
-                _write_manifest_atomically(
-                    directory, manifest.model_copy(update={"built_at": old_manifest.built_at})
-                )
-            else:
-                _write_atomically(directory, manifest, chunks, tokens, spool, cache)
-        except OSError as error:
-            raise _unwritable(directory, error) from error
+        if old_manifest is not None and not (added or changed or removed) and _lexicon_readable(directory):
+            # Same content: only file times may have moved, and only the manifest records them.
+            _write_manifest_atomically(
+                directory, manifest.model_copy(update={"built_at": old_manifest.built_at})
+            )
+        else:
+            _write_atomically(directory, manifest, chunks, tokens, spool, cache)
         return BuildReport(
             files=len(files),
             chunks=len(chunks),
@@ -581,7 +605,6 @@ def _write_atomically(
     cache: EmbeddingCache,
 ) -> None:
     import bm25s
-    import faiss
 
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.building-", dir=directory.parent))
@@ -595,7 +618,7 @@ def _write_atomically(
                 handle.write(json.dumps(chunk_tokens, ensure_ascii=False) + "\n")
         dimension = manifest.embedder.dimension
         dense = build_dense(_unspool(spool, len(chunks), dimension), manifest.dense, dimension)
-        faiss.write_index(dense, str(staging / "dense.faiss"))
+        _write_faiss(dense, staging / "dense.faiss")
         cache.save([chunk.indexed for chunk in chunks], stored_vectors(dense), directory, staging)
         del dense
         bm25 = bm25s.BM25()
@@ -622,8 +645,11 @@ def _lexicon_readable(directory: Path) -> bool:
 
 def _write_manifest_atomically(directory: Path, manifest: Manifest) -> None:
     staging = directory / ".manifest.json.tmp"
-    staging.write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
-    staging.replace(_manifest_path(directory))
+    try:
+        staging.write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+        staging.replace(_manifest_path(directory))
+    finally:
+        staging.unlink(missing_ok=True)
 
 
 def _swap_into_place(staging: Path, directory: Path) -> None:
