@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import textwrap
@@ -15,12 +14,13 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.live import Live
-from rich.markup import escape
+from rich.markup import escape as escape_markup
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from .errors import AiqaError
+from .safe_text import json_line, printable
 from .settings import AnswererChoice, Settings
 
 if TYPE_CHECKING:
@@ -55,6 +55,12 @@ AnswererOption = Annotated[
         "(env AIQA_ANSWERER; default auto).",
     ),
 ]
+
+
+def escape(text: str) -> str:
+    """Text from the corpus, a model or a file name, made inert for the terminal: no Rich markup,
+    and no escape sequences or other control characters (a document could retitle or clear it)."""
+    return escape_markup(printable(text))
 
 
 class _Handler(logging.Handler):
@@ -140,7 +146,7 @@ def index_command(
     summary.add_row("embedder", report.embedder)
     summary.add_row("seconds", f"{report.seconds:.2f}")
     if report.skipped:
-        summary.add_row("skipped", ", ".join(report.skipped))
+        summary.add_row("skipped", escape(", ".join(report.skipped)))
     out.print(summary)
 
 
@@ -173,7 +179,7 @@ def ask_command(
     except AiqaError as error:
         _fail(error)
     if as_json:
-        sys.stdout.write(json.dumps(answer.to_json_dict(), ensure_ascii=False) + "\n")
+        sys.stdout.write(json_line(answer.to_json_dict()))
         return
     for notice in answer.notices:
         err.print(f"[yellow]notice:[/] {escape(notice)}")
@@ -195,7 +201,7 @@ def _stream_draft(events: Iterator[str | Answer]) -> Answer:
                 return event
             if live:
                 draft += event
-                live.update(Text(draft, style="dim"), refresh=True)
+                live.update(Text(printable(draft), style="dim"), refresh=True)
     raise AssertionError("ask_stream ends with an Answer")
 
 
