@@ -277,13 +277,43 @@ def serve_command(
     share: Annotated[
         bool | None, typer.Option("--share/--no-share", help="Create a public Gradio link.")
     ] = None,
+    auth: Annotated[
+        str | None,
+        typer.Option(help="USER:PASS: require this login (env AIQA_AUTH); needed beyond loopback."),
+    ] = None,
+    no_auth: Annotated[
+        bool | None,
+        typer.Option(
+            "--no-auth", help="Serve beyond loopback without a login, on purpose (env AIQA_NO_AUTH)."
+        ),
+    ] = None,
+    read_only: Annotated[
+        bool | None,
+        typer.Option("--read-only", help="No uploads or rebuilds from the UI (env AIQA_READ_ONLY)."),
+    ] = None,
 ) -> None:
-    """Start the chat UI (builds the index first if it is missing)."""
+    """Start the chat UI (builds the index first if it is missing).
+
+    Beyond loopback (a non-loopback --host, or --share) it needs --auth USER:PASS or --no-auth.
+    """
+    from .exposure import check_exposure
     from .pipeline import Pipeline
     from .ui import serve
 
     try:
-        settings = _settings(corpus=corpus, index=index, host=host, port=port, share=share)
+        settings = _settings(
+            corpus=corpus,
+            index=index,
+            host=host,
+            port=port,
+            share=share,
+            auth=auth,
+            no_auth=no_auth,
+            read_only=read_only,
+        )
+        warning = check_exposure(settings)  # before the index is built: a refusal changes nothing
+        if warning:
+            err.print(f"[yellow]warning:[/] {escape(warning)}")
         with _progress() as progress:
             pipeline = Pipeline.open(settings, progress=progress)
         err.print(f"embedder: {escape(pipeline.choice.description)}")
