@@ -292,7 +292,7 @@ def _write_faiss(dense: Any, path: Path) -> None:
     import faiss
 
     with open(path, "wb") as handle:
-        writer = faiss.PyCallbackIOWriter(handle.write)
+        writer = faiss.PyCallbackIOWriter(handle.write)  # type: ignore[attr-defined]  # SWIG, no stub
         faiss.write_index(dense, writer)
         del writer
 
