@@ -224,7 +224,9 @@ def eval_command(
         err.print(f"embedder: {escape(pipeline.choice.description)}")
         _print_reranker(pipeline)
         documents = {d.doc: d.text for d in load_corpus(settings.corpus)}
-        rows = evaluate(gold, lambda q: pipeline.ask(q, k=settings.k), documents, out=results)
+        rows = evaluate(
+            gold, lambda q, history: pipeline.ask(q, k=settings.k, history=history), documents, out=results
+        )
     except AiqaError as error:
         _fail(error)
     table = Table(title=f"{questions} — {len(rows)} questions, k={settings.k}")

@@ -65,7 +65,8 @@ _PROPER_TAGS = {"nr", "ns", "nt", "nz", "nrt", "nrfg", "j", "eng", "title"}
 # Characters that end the name of an organization or a place (局, 中心, 公司, 新区…).
 _NAME_END = set("局署处厅委会院所心司团港园区市县省镇州部办馆")
 _CLAUSE_END = set("，,。？?！!；;：:")
-_TITLE = re.compile(r"《[^》]{1,40}》")
+# A book title or a short quoted name is one proper noun: 《中国经营报》, “中国数谷”, 「模速空間」.
+_TITLE = re.compile(r"《[^》]{1,40}》|“[^”]{1,12}”|「[^」]{1,12}」")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
 _EN_PRONOUN = re.compile(
@@ -233,7 +234,7 @@ def _zh_switch(tokens: list[_Token]) -> list[_Token] | None:
     middle = words[:-1]
     if middle[0].text in _DISCOURSE:
         middle = middle[1:]
-    if not middle or any(_INTERROGATIVE.search(t.text) or t.tag.startswith(("v", "r")) for t in middle):
+    if not middle or any(_INTERROGATIVE.search(t.text) or t.tag.startswith("r") for t in middle):
         return None
     return middle if any(t.nominal or t.proper for t in middle) else None
 
@@ -258,7 +259,9 @@ def _zh_anaphors(tokens: list[_Token]) -> list[_Token]:
 
 def _missing_subject(tokens: list[_Token]) -> bool:
     words = _content(tokens)
-    if not words or any(t.proper or t.tag in {"m", "t"} and any(c.isdigit() for c in t.text) for t in words):
+    if not words or any(
+        t.proper or (t.tag in {"m", "t"} and any(c.isdigit() for c in t.text)) for t in words
+    ):
         return False
     return sum(len(_HAN.findall(t.text)) for t in words) <= MISSING_SUBJECT_MAX_CHARS
 
@@ -275,9 +278,8 @@ def _zh_edits(tokens: list[_Token], entity: str) -> list[_Edit]:
         text = to_simplified(token.text)
         if text in _DISCOURSE:
             edits.append(_Edit(token.start, token.end, ""))
-        elif text[0] == "那" and text[1:] in _PERSONAL:  # "那它" is one jieba word
-            edits.append(_Edit(token.start, token.end, entity))
-        elif text in _PERSONAL or text in _PLACES:
+        elif text in _PERSONAL or text in _PLACES or (text[0] == "那" and text[1:] in _PERSONAL):
+            # ("那它" is one jieba word)
             edits.append(_Edit(token.start, token.end, entity))
         elif text == "其":
             edits.append(_Edit(token.start, token.end, entity + "的"))
@@ -370,6 +372,12 @@ def _switch(previous: str, new: str) -> str | None:
     only_places = bool(new_tokens) and all(t.place for t in _content(new_tokens))
     old = entity.places if only_places and entity.places else entity.text
     language = detect_language(previous)
+    if (
+        language == "en"
+        and re.match(r"the\s", new, re.I)
+        and re.search(r"\bthe\s+" + re.escape(old), previous)
+    ):
+        new = new[4:].lstrip()  # "when was the X…" asked about "the Y": one article
     return previous.replace(old, _in_script(new, language), 1)
 
 
