@@ -253,6 +253,9 @@ def _zh_anaphors(tokens: list[_Token]) -> list[_Token]:
         # "…的那座城市": a demonstrative after a relative clause is described by it, not by the conversation.
         if i > 0 and tokens[i - 1].text == "的":
             continue
+        # "温州哪位官员…把数据比作它消耗的能源": a name earlier in the question is what it refers to.
+        if any(t.proper for t in tokens[:i]):
+            continue
         found.append(token)
     return found
 
@@ -397,6 +400,8 @@ def _en_anaphors(question: str) -> list[re.Match[str]]:
         m
         for m in _EN_PRONOUN.finditer(question)
         if not (m.group(1).lower() == "there" and any(s <= m.start() < e for s, e in existential))
+        # "did Shenzhen's Longgang District unveil its …": a name earlier in the question is what it refers to.
+        and not any(_strip_function_words(n.group()) for n in _EN_NAME.finditer(question[: m.start()]))
     ]
 
 
