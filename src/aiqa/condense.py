@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from .chinese import Language, detect_language, normalize, to_simplified, tokenize
+from .chinese import Language, detect_language, normalize, tagged_words, to_simplified, tokenize
 from .errors import LLMError
 
 # Earlier turns looked at: an entity named further back than this is rarely what "它" means.
@@ -185,15 +185,8 @@ def _rewrite(question: str, resolved: list[str]) -> str | None:
 # --- Chinese ------------------------------------------------------------------------------------
 
 
-@cache
-def _posseg():
-    import jieba.posseg
-
-    return jieba.posseg
-
-
 def _tag(text: str) -> list[_Token]:
-    """Part-of-speech tokens of the question, tagged on its Simplified form, located in the original.
+    """Tagged words of the question, found on its Simplified form, located in the original.
 
     Traditional→Simplified conversion keeps one character per character, so offsets carry over;
     a book title 《…》 is one proper token.
@@ -203,9 +196,9 @@ def _tag(text: str) -> list[_Token]:
         simplified = text
     tokens: list[_Token] = []
     position = 0
-    for pair in _posseg().cut(simplified):
-        end = position + len(pair.word)
-        tokens.append(_Token(text[position:end], pair.flag, position, end))
+    for word, tag in tagged_words(simplified):
+        end = position + len(word)
+        tokens.append(_Token(text[position:end], tag, position, end))
         position = end
     return _merge_titles(text, tokens)
 
