@@ -109,6 +109,6 @@ def test_an_index_built_by_another_process_is_loaded_before_the_next_question(li
     assert status.loaded_from_disk == live.current.index.manifest.built_at
     from aiqa.ui import _status_html  # gradio: imported only here
 
-    assert "built by another process, loaded" in _status_html(status)
+    assert "UTC by another process, loaded" in _status_html(status)
     assert not status.changes.any and status.documents == 6
     assert live.current is live.current, "an unchanged index on disk is not loaded again"
