@@ -61,6 +61,17 @@ def test_an_english_pronoun_and_a_missing_subject_are_filled_in() -> None:
     )
 
 
+def test_a_place_switch_keeps_the_kind_of_organization_and_other_shapes_are_left_alone() -> None:
+    english = "When was the Wenzhou Municipal AI Bureau established?"
+    assert (
+        condense("What about Nanjing?", [english]) == "When was the Nanjing Municipal AI Bureau established?"
+    )
+    wenzhou = "温州市人工智能局是什么时候成立的？"
+    assert condense("上海呢？", [wenzhou]) == "上海人工智能局是什么时候成立的？"
+    assert condense("和南京相比呢？", [wenzhou]) is None  # a comparison, not a new entity
+    assert condense("什么是人工智能？", [wenzhou]) is None  # a definition names its own subject
+
+
 def test_self_contained_questions_are_never_rewritten() -> None:
     questions = [
         g.question for path in (DEV_QUESTIONS, REPO / "eval" / "extra.jsonl") for g in read_gold(path)

@@ -57,6 +57,7 @@ _NOT_ANAPHOR = {
 }
 _PERSONAL = {"它", "它们", "他", "他们", "她", "她们"}
 _PLACES = {"这里", "那里", "这儿", "那儿", "此地", "该地", "当地", "本地"}
+_DEFINITION = re.compile(r"^(?:什么是|什麼是|何为|何為|何谓|何謂)")
 _DISCOURSE = {"那", "那么"}  # "so, then": opens a follow-up, refers to nothing itself
 _CLASSIFIER_DEMONSTRATIVE = re.compile(r"^(?:这|那|该|此)(?:个|些|家|位|座|所|项|种|类|次|场|批)?")
 _PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff](?:省|市|县|区|镇|州|新区)$")
@@ -74,6 +75,9 @@ _EN_PRONOUN = re.compile(
 )
 _EN_EXISTENTIAL = re.compile(
     r"\b(?:is|are|was|were|be|been)\s+there\b|\bthere\s+(?:is|are|was|were|be)\b", re.I
+)
+_EN_ADMINISTRATIVE = re.compile(
+    r"\b(?:Municipal|Municipality|City|District|County|Province|Provincial|Prefecture|Town|New Area)\b"
 )
 _EN_POSSESSIVE = {"its", "their", "his", "her"}
 _EN_SWITCH = re.compile(
@@ -227,9 +231,11 @@ def _zh_switch(tokens: list[_Token]) -> list[_Token] | None:
     middle = words[:-1]
     if middle[0].text in _DISCOURSE:
         middle = middle[1:]
+    # A noun phrase: it opens and closes with nouns ("和南京相比呢？" compares, it does not switch).
     if not middle or any(_INTERROGATIVE.search(t.text) or t.tag.startswith("r") for t in middle):
         return None
-    return middle if any(t.nominal or t.proper for t in middle) else None
+    ends = (middle[0], middle[-1])
+    return middle if all(t.nominal or t.proper for t in ends) else None
 
 
 def _zh_anaphors(tokens: list[_Token]) -> list[_Token]:
@@ -255,8 +261,11 @@ def _zh_anaphors(tokens: list[_Token]) -> list[_Token]:
 
 def _missing_subject(tokens: list[_Token]) -> bool:
     words = _content(tokens)
-    if not words or any(
-        t.proper or (t.tag in {"m", "t"} and any(c.isdigit() for c in t.text)) for t in words
+    # "什么是人工智能？" asks for a definition: its subject is the concept it names.
+    if (
+        not words
+        or _DEFINITION.match("".join(t.text for t in words))
+        or any(t.proper or (t.tag in {"m", "t"} and any(c.isdigit() for c in t.text)) for t in words)
     ):
         return False
     return sum(len(_HAN.findall(t.text)) for t in words) <= MISSING_SUBJECT_MAX_CHARS
@@ -312,7 +321,13 @@ def _entity(question: str) -> _Entity | None:
     if detect_language(question) == "en":
         names = [_strip_function_words(m.group()) for m in _EN_NAME.finditer(question)]
         names = [n for n in names if n]
-        return _Entity(max(names, key=len), None) if names else None
+        if not names:
+            return None
+        name = max(names, key=len)
+        # "Wenzhou Municipal AI Bureau": the words before the first administrative word are places.
+        administrative = _EN_ADMINISTRATIVE.search(name)
+        opening = name[: administrative.start()].strip() if administrative else ""
+        return _Entity(name, opening or None)
     tokens = _tag(question)
     # The topic is named in the first clause: "2022年落地温州的麦田能源，在三年多时间里…".
     clause_end = next((i for i, t in enumerate(tokens) if t.text in _CLAUSE_END), len(tokens))
@@ -364,8 +379,11 @@ def _switch(previous: str, new: str) -> str | None:
     entity = _entity(previous)
     if entity is None:
         return None
-    new_tokens = _tag(new) if detect_language(new) != "en" else []
-    only_places = bool(new_tokens) and all(t.place for t in _content(new_tokens))
+    if detect_language(new) == "en":
+        # A name or two without an administrative word ("Nanjing") is taken for a place.
+        only_places = len(new.split()) <= 2 and not _EN_ADMINISTRATIVE.search(new)
+    else:
+        only_places = all(t.place for t in _content(_tag(new)))
     old = entity.places if only_places and entity.places else entity.text
     language = detect_language(previous)
     if (
