@@ -29,6 +29,9 @@ MIN_CLAUSE = 0.4
 MIN_CLAUSE_UNITS = 4
 # A cited passage that does not hold the whole claim must hold this much of one of its clauses.
 MIN_CLAUSE_ALONE = 0.8
+# Notices quote a removed sentence up to this many characters: enough to recognize it, while a
+# runaway sentence cannot blow up the answer's JSON.
+NOTICE_EXCERPT = 80
 MAX_HIGHLIGHTS = 3
 MIN_HIGHLIGHT_GAIN = 0.1  # a further highlighted sentence must add this share of the claim
 
@@ -130,15 +133,17 @@ def check_answer(
         if support is None or not support.holds():
             problem = "cites no passage" if not cited else "is not supported by the passages it cites"
             if unsupported == "drop":
-                notices.append(f"Dropped a sentence that {problem}: “{claim.text}”")
+                notices.append(f"Dropped a sentence that {problem}: “{excerpt(claim.text)}”")
             else:
-                notices.append(f"Marked a sentence that {problem}: “{claim.text}”")
+                notices.append(f"Marked a sentence that {problem}: “{excerpt(claim.text)}”")
                 parts.append(f"{claim.text} {UNSUPPORTED_MARK[query.language]}")
             continue
         kept = []
         for i, spans in zip(cited, support.supporting(), strict=True):
             if spans is None:
-                notices.append(f"Removed citation [{i + 1}]: that passage does not support “{claim.text}”")
+                notices.append(
+                    f"Removed citation [{i + 1}]: that passage does not support “{excerpt(claim.text)}”"
+                )
                 continue
             kept.append(numbers.setdefault(i, len(numbers) + 1))
             highlights[i] = sorted(set(highlights.get(i, [])) | set(spans))
@@ -150,6 +155,10 @@ def check_answer(
         citation_for(n, passages[i], highlights[i]) for i, n in sorted(numbers.items(), key=lambda x: x[1])
     ]
     return Draft(answer=" ".join(parts), answerable=True, citations=citations, notices=notices)
+
+
+def excerpt(text: str) -> str:
+    return text if len(text) <= NOTICE_EXCERPT else text[: NOTICE_EXCERPT - 1] + "…"
 
 
 _Sentence = tuple[tuple[int, int], set[str]]  # document span, the claim's units it contains
