@@ -11,10 +11,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from openai_peer import ChatServer, Reply
-
 from aiqa.settings import Settings
 from aiqa.ui import LLM_CONCURRENCY, build_app, launch
+from openai_peer import ChatServer, Reply
 
 QUESTION = "温州市人工智能局是什么时候成立的？"
 CORPUS = (
