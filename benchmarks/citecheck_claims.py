@@ -33,7 +33,13 @@ KINDS = [
     "invented event",
     "instruction text",
 ]
-TARGETS = {"verbatim": 0.9, "paraphrased": 0.9, "entity swapped": 0.95, "negated": 0.95, "invented event": 0.95}
+TARGETS = {
+    "verbatim": 0.9,
+    "paraphrased": 0.9,
+    "entity swapped": 0.95,
+    "negated": 0.95,
+    "invented event": 0.95,
+}
 
 
 def main() -> None:

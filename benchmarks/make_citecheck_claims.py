@@ -128,7 +128,9 @@ def _passage(doc: str, text: str, start: int, end: int) -> dict:
     }
 
 
-def _claims(name: str, rows: list[dict], handwritten: dict[str, list[dict]], rng: random.Random) -> list[dict]:
+def _claims(
+    name: str, rows: list[dict], handwritten: dict[str, list[dict]], rng: random.Random
+) -> list[dict]:
     # jieba's tagger knows Simplified text: Traditional rows are changed in Simplified, then converted back.
     simplified, traditional = OpenCC("t2s"), OpenCC("s2t")
     entities = [
@@ -146,7 +148,15 @@ def _claims(name: str, rows: list[dict], handwritten: dict[str, list[dict]], rng
         script = traditional.convert if hant else str
         plain = simplified.convert(quote)
 
-        def add(kind: str, text: str, expect: str, cites: tuple[int, ...] = (1,), extra: dict | None = None) -> None:
+        def add(
+            kind: str,
+            text: str,
+            expect: str,
+            cites: tuple[int, ...] = (1,),
+            extra: dict | None = None,
+            row: dict = row,
+            passage: dict = passage,
+        ) -> None:
             markers = "".join(f"[{n}]" for n in cites)
             claims.append(
                 {
@@ -154,7 +164,9 @@ def _claims(name: str, rows: list[dict], handwritten: dict[str, list[dict]], rng
                     "row": row["id"],
                     "kind": kind,
                     "question": row["question"],
-                    "answer": f"{text}{markers}。" if re.search(r"[\u4e00-\u9fff]$", text) else f"{text} {markers}",
+                    "answer": f"{text}{markers}。"
+                    if re.search(r"[\u4e00-\u9fff]$", text)
+                    else f"{text} {markers}",
                     "passages": [passage, *([extra] if extra else [])],
                     "expect": expect,
                 }
@@ -162,17 +174,27 @@ def _claims(name: str, rows: list[dict], handwritten: dict[str, list[dict]], rng
 
         add("verbatim", quote, "kept")
         for hand in handwritten.get(row["id"], []):
-            add(hand["kind"], hand["claim"].rstrip("。."), "kept" if hand["kind"] == "paraphrased" else "dropped")
+            add(
+                hand["kind"],
+                hand["claim"].rstrip("。."),
+                "kept" if hand["kind"] == "paraphrased" else "dropped",
+            )
         number = re.search(r"\d+", quote)  # digits are the same in both scripts
         if number:
-            changed = quote[: number.start()] + str(int(number.group()) + rng.choice([1, 3, 10])) + quote[number.end() :]
+            changed = (
+                quote[: number.start()]
+                + str(int(number.group()) + rng.choice([1, 3, 10]))
+                + quote[number.end() :]
+            )
             add("number changed", changed, "dropped")
         tagged = _tagged(plain)
         own = [(w, tag) for w, tag in tagged if tag in ENTITY_TAGS and len(w) >= 2]
         if own:
             word, tag = own[0]
             held = simplified.convert(passage["text"])
-            others = [w for w, t in entities if t == tag and w not in held and word not in w and w not in word]
+            others = [
+                w for w, t in entities if t == tag and w not in held and word not in w and w not in word
+            ]
             if others:
                 add("entity swapped", script(plain.replace(word, rng.choice(others))), "dropped")
         negated = _negated(tagged)

@@ -49,10 +49,69 @@ INSTRUCTION_SHARE = 0.6
 MIN_INSTRUCTION_UNITS = 3
 # Words that turn a statement into its denial or a possibility; a claim may use one only where its
 # passages use it before the same word.
-NEGATIONS = frozenset("不 没 没有 未 无 非 并非 否 别 勿 从未 从来不 不再 尚未 无法 不能 不会 不是".split())
-MODALS = frozenset("可能 也许 或许 大概 将 将会 会 应 应该 应当 必须 可以 能 能够 拟 计划 预计 估计 据说 据称".split())
-EN_NEGATIONS = frozenset("not no never none nothing neither nor cannot without".split())
-EN_MODALS = frozenset("may might could would should must will shall likely possibly perhaps probably".split())
+NEGATIONS = frozenset(
+    [
+        "不",
+        "没",
+        "没有",
+        "未",
+        "无",
+        "非",
+        "并非",
+        "否",
+        "别",
+        "勿",
+        "从未",
+        "从来不",
+        "不再",
+        "尚未",
+        "无法",
+        "不能",
+        "不会",
+        "不是",
+    ]
+)
+MODALS = frozenset(
+    [
+        "可能",
+        "也许",
+        "或许",
+        "大概",
+        "将",
+        "将会",
+        "会",
+        "应",
+        "应该",
+        "应当",
+        "必须",
+        "可以",
+        "能",
+        "能够",
+        "拟",
+        "计划",
+        "预计",
+        "估计",
+        "据说",
+        "据称",
+    ]
+)
+EN_NEGATIONS = frozenset(["not", "no", "never", "none", "nothing", "neither", "nor", "cannot", "without"])
+EN_MODALS = frozenset(
+    [
+        "may",
+        "might",
+        "could",
+        "would",
+        "should",
+        "must",
+        "will",
+        "shall",
+        "likely",
+        "possibly",
+        "perhaps",
+        "probably",
+    ]
+)
 MAX_HIGHLIGHTS = 3
 MIN_HIGHLIGHT_GAIN = 0.1  # a further highlighted sentence must add this share of the claim
 
@@ -233,7 +292,10 @@ class _Support:
         self.words = [w for w, _ in tagged]
         self.nouns = {w for w, tag in tagged if tag.startswith("n")}
         self.passages: list[list[_Sentence]] = [
-            [(None, self._found(title), title), *((span, self._found(text), text) for span, text in _sentences(p))]
+            [
+                (None, self._found(title), title),
+                *((span, self._found(text), text) for span, text in _sentences(p)),
+            ]
             for p, title in ((p, normalize(p.title)) for p in passages)
         ]
 
@@ -269,7 +331,9 @@ class _Support:
             glossed = set().union(*(_glossed(text) for text in texts)) if texts else set()
             content = {w for w in self.words if len(w) > 1 and w not in stopwords() and w not in _MONTHS}
             added.common = {w for w in content if not set(lemmas(w)) & glossed}
-            added.stance = {w for w in self.words if (w in EN_NEGATIONS or w in EN_MODALS) and w not in glossed}
+            added.stance = {
+                w for w in self.words if (w in EN_NEGATIONS or w in EN_MODALS) and w not in glossed
+            }
             return added
         joined = "\n".join(texts)
         tokens = set().union(*(_words(text) for text in texts)) if texts else set()
@@ -305,7 +369,10 @@ class _Support:
         """
         ok = [self._holds([p]) for p in self.passages]
         if not any(ok):  # no passage holds all of it: each keeps its marker for a clause it holds
-            ok = [any(self._covers(c, self._held([p]), MIN_CLAUSE_ALONE) for c in self.clauses) for p in self.passages]
+            ok = [
+                any(self._covers(c, self._held([p]), MIN_CLAUSE_ALONE) for c in self.clauses)
+                for p in self.passages
+            ]
         if not any(ok):
             chosen: list[list[_Sentence]] = []
             for i in sorted(range(len(self.passages)), key=lambda i: -len(self._held([self.passages[i]]))):
@@ -348,7 +415,9 @@ def _repeats(claim: str, told: set[str]) -> bool:
 @cache
 def _glossed(normalized: str) -> frozenset[str]:
     """Lemmas of the English glosses of a (normalized) Chinese text's words."""
-    return frozenset(form for word in words(normalized) for w in _LATIN.findall(_gloss(word)) for form in lemmas(w))
+    return frozenset(
+        form for word in words(normalized) for w in _LATIN.findall(_gloss(word)) for form in lemmas(w)
+    )
 
 
 def _cut(normalized: str, hmm: bool = True) -> list[str]:
@@ -408,7 +477,7 @@ def _replaces(claim_words: list[str], i: int, joined: str) -> bool:
     before, after = claim_words[i - 1], claim_words[i + 1]
     if not (_CONTENT.search(before) and _CONTENT.search(after)):
         return False
-    gap = re.search(re.escape(before) + r"(.{1,%d}?)" % MAX_SWAP_CHARS + re.escape(after), joined)
+    gap = re.search(f"{re.escape(before)}(.{{1,{MAX_SWAP_CHARS}}}?){re.escape(after)}", joined)
     return gap is not None and bool(_CONTENT.search(gap.group(1)))
 
 
