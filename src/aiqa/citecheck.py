@@ -336,8 +336,11 @@ class _Support:
             glossed = set().union(*(_glossed(text) for text in texts)) if texts else set()
             content = {w for w in self.words if len(w) > 1 and w not in stopwords() and w not in _MONTHS}
             added.common = {w for w in content if not set(lemmas(w)) & glossed}
+            dates = {a or b for a, b in _DATED_MONTH.findall(self.normalized)}  # "in May 2022" is no modal
             added.stance = {
-                w for w in self.words if (w in EN_NEGATIONS or w in EN_MODALS) and w not in glossed
+                w
+                for w in self.words
+                if (w in EN_NEGATIONS or w in EN_MODALS) and w not in glossed and w not in dates
             }
             return added
         joined = "\n".join(texts)
@@ -354,6 +357,8 @@ class _Support:
                 following = self.words[i + 1] if i + 1 < len(self.words) else ""
                 if word + following not in joined and not (word in MODALS and word in joined):
                     added.stance.add(word)
+            elif _NUMBER.fullmatch(word):
+                clause.append(False)  # numbers are checked on their own; one can end a held clause
             elif _is_content(word):
                 new = not _held_word(word, joined, tokens)
                 clause.append(new)
