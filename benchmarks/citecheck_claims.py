@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections import defaultdict
+from functools import cache
 from pathlib import Path
 
 from aiqa.citecheck import check_answer
@@ -21,7 +22,8 @@ from aiqa.llm import instructions
 from aiqa.models import Passage
 from aiqa.retrieval import make_query
 
-CLAIMS = Path(__file__).resolve().parent / "data" / "citecheck_claims.jsonl"
+DATA = Path(__file__).resolve().parent / "data"
+CLAIMS = DATA / "citecheck_claims.jsonl"
 TUNED_ON = {"cmrc-trial"}
 KINDS = [
     "verbatim",
@@ -69,13 +71,21 @@ def main() -> None:
         print(f"| {kind} | {expected} | {' | '.join(cells)} | {target} |")
 
 
+@cache
+def _passages() -> dict[str, Passage]:
+    """The cited passages by key, as retrieval would hand them to the check."""
+    passages = {}
+    for n, line in enumerate((DATA / "citecheck_passages.jsonl").read_text(encoding="utf-8").splitlines()):
+        row = json.loads(line)
+        sentences = [tuple(span) for span in row.pop("sentences")]
+        passages[row.pop("key")] = Passage(score=1.0, chunk_id=n, sentences=sentences, **row)
+    return passages
+
+
 def judge(claim: dict) -> bool:
     """Whether the check did what the claim's label says."""
     query = make_query(claim["question"])
-    passages = [
-        Passage(score=1.0, chunk_id=n, **{**p, "sentences": [tuple(s) for s in p["sentences"]]})
-        for n, p in enumerate(claim["passages"])
-    ]
+    passages = [_passages()[key] for key in claim["passages"]]
     draft = check_answer(claim["answer"], query, passages, instructions=instructions(query))
     if claim["expect"] == "dropped":
         return not draft.answerable

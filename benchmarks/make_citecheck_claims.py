@@ -11,8 +11,9 @@ said. Randomness is seeded, so the output is the same on every run. Run from the
 
     python benchmarks/make_citecheck_claims.py --eval ../shared/eval
 
-It reads the gold sets only here; the output (`benchmarks/data/citecheck_claims.jsonl`) holds the
-passages it needs, so the benchmark itself never reads outside the repository. Text from CMRC 2018
+It reads the gold sets only here; the output (`benchmarks/data/citecheck_claims.jsonl`, and the
+passages the claims cite by key in `citecheck_passages.jsonl`) holds all the benchmark needs, so it
+never reads outside the repository. Text from CMRC 2018
 (CC BY-SA 4.0) and DRCD (CC BY-SA 3.0, © Delta Electronics, Inc.) is attributed in
 `benchmarks/data/README.md`.
 """
@@ -65,7 +66,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--eval", type=Path, default=Path("../shared/eval"))
     parser.add_argument("--corpus", type=Path, default=Path("corpus"), help="the dev set's corpus")
-    parser.add_argument("--out", type=Path, default=DATA / "citecheck_claims.jsonl")
+    parser.add_argument("--out", type=Path, default=DATA)
     options = parser.parse_args()
     handwritten: dict[str, list[dict]] = {}
     for line in (DATA / "citecheck_handwritten.jsonl").read_text(encoding="utf-8").splitlines():
@@ -76,14 +77,27 @@ def main() -> None:
         corpus_dir = options.eval / corpus if corpus else options.corpus
         rows = _rows(options.eval / questions, corpus_dir)
         claims += _claims(name, rows, handwritten, random.Random(name))
-    options.out.parent.mkdir(parents=True, exist_ok=True)
-    with options.out.open("w", encoding="utf-8") as out:
-        for claim in claims:
-            out.write(json.dumps(claim, ensure_ascii=False) + "\n")
+    passages: dict[str, dict] = {}
+    for claim in claims:
+        keys = []
+        for passage in claim["passages"]:
+            key = f"{claim['set']}/{passage['doc']}:{passage['start']}"
+            passages[key] = {"key": key, **passage}
+            keys.append(key)
+        claim["passages"] = keys
+    options.out.mkdir(parents=True, exist_ok=True)
+    _write(options.out / "citecheck_claims.jsonl", claims)
+    _write(options.out / "citecheck_passages.jsonl", sorted(passages.values(), key=lambda p: p["key"]))
     kinds: dict[str, int] = {}
     for claim in claims:
         kinds[claim["kind"]] = kinds.get(claim["kind"], 0) + 1
     print(f"{len(claims)} claims -> {options.out}: {kinds}")
+
+
+def _write(path: Path, rows: list[dict]) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 def _rows(questions: Path, corpus: Path) -> list[dict]:
