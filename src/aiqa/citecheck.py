@@ -440,18 +440,12 @@ def _cut(normalized: str, hmm: bool = True) -> list[str]:
 
 
 def _tagged(normalized: str) -> list[tuple[str, str]]:
-    """Words with their part of speech; with the HMM an unknown name is one word (小泽治), not
-    three characters a check would skip."""
-    return [(pair.word, pair.flag) for pair in _tagger().cut(normalized) if pair.word.strip()]
+    """Words (with jieba's HMM: an unknown name is one word, 小泽治, not three characters a check
+    would skip) and their dictionary part-of-speech tag ("" for words the dictionary lacks)."""
+    from .chinese import _tags
 
-
-@cache
-def _tagger():
-    from jieba.posseg import POSTokenizer
-
-    from .chinese import _jieba
-
-    return POSTokenizer(_jieba())
+    tags = _tags()
+    return [(w, tags.get(w) or "") for w in _cut(normalized)]
 
 
 @cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -16,7 +17,17 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.live import Live
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -24,9 +35,13 @@ from .errors import AiqaError
 from .settings import AnswererChoice, Settings
 
 if TYPE_CHECKING:
+    from .embedders import EmbedderChoice
     from .models import Answer
     from .pipeline import Pipeline
     from .store import Progress as ProgressCallback
+
+# The line under an answer to a follow-up, in the question's language: what was actually asked.
+UNDERSTOOD_AS = {"zh-Hans": "理解为：", "zh-Hant": "理解為：", "en": "Understood as: "}
 
 app = typer.Typer(
     add_completion=False,
@@ -57,6 +72,30 @@ AnswererOption = Annotated[
 ]
 
 
+# Typer labels a boolean flag with a value type (`--json <bool>`); a flag takes no value.
+FLAG = ""
+
+
+def _version(show: bool) -> None:
+    if show:
+        from . import __version__
+
+        out.print(f"aiqa {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_version, metavar=FLAG, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """aiqa: ask questions about a corpus of Chinese documents and get answers with exact citations."""
+
+
 class _Handler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         err.print(f"[yellow]warning:[/] {escape(record.getMessage())}")
@@ -73,9 +112,16 @@ def _settings(**overrides: object) -> Settings:
         ) from None
 
 
+class _RateColumn(ProgressColumn):
+    """Items per second ("12.3/s"), once there is a rate to show."""
+
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed:.1f}/s" if task.speed else "", style="progress.data.speed")
+
+
 @contextmanager
 def _progress(enabled: bool = True) -> Iterator[ProgressCallback]:
-    """A progress callback drawing one bar per build stage on stderr.
+    """A progress callback drawing one bar per build stage on stderr, with its rate and time left.
 
     The bars start with the first report, so a command that builds nothing draws nothing.
     """
@@ -85,7 +131,10 @@ def _progress(enabled: bool = True) -> Iterator[ProgressCallback]:
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        _RateColumn(),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        TextColumn("left"),
         console=err,
         transient=True,
         disable=not enabled or not err.is_terminal,
@@ -115,7 +164,9 @@ def _fail(error: AiqaError) -> None:
 def index_command(
     corpus: CorpusOption = None,
     index: IndexOption = None,
-    rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-chunk and re-embed every file.")] = False,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", metavar=FLAG, help="Re-chunk and re-embed every file.")
+    ] = False,
 ) -> None:
     """Build or update the index; only files that changed are processed again."""
     from .embedders import choose_embedder
@@ -124,7 +175,7 @@ def index_command(
     try:
         settings = _settings(corpus=corpus, index=index)
         choice = choose_embedder(settings)
-        err.print(f"embedder: {escape(choice.description)}")
+        _print_embedder(choice)
         with _progress() as progress:
             report = build(settings, rebuild=rebuild, progress=progress, choice=choice)
     except AiqaError as error:
@@ -137,7 +188,7 @@ def index_command(
         f"{len(report.removed)} removed, {len(report.unchanged)} unchanged)",
     )
     summary.add_row("chunks", f"{report.chunks} ({report.embedded_chunks} embedded)")
-    summary.add_row("embedder", report.embedder)
+    summary.add_row("embedder", choice.embedder.name)
     summary.add_row("seconds", f"{report.seconds:.2f}")
     if report.skipped:
         summary.add_row("skipped", ", ".join(report.skipped))
@@ -148,8 +199,18 @@ def index_command(
 def ask_command(
     question: Annotated[str, typer.Argument(help="The question, in Chinese (either script) or English.")],
     k: KOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", metavar=FLAG, help="Print exactly one JSON object.")
+    ] = False,
     answerer: AnswererOption = None,
+    history: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--history",
+            help="An earlier question of the conversation, oldest first (repeat the option); "
+            "the question is understood as a follow-up to them.",
+        ),
+    ] = None,
     corpus: CorpusOption = None,
     index: IndexOption = None,
 ) -> None:
@@ -165,19 +226,27 @@ def ask_command(
         with _progress(enabled=not as_json) as progress:
             pipeline = Pipeline.open(settings, progress=progress)
         if as_json:
-            answer = pipeline.ask(question, k=settings.k)
+            answer = pipeline.ask(question, k=settings.k, history=history)
         else:
-            err.print(f"[dim]embedder: {escape(pipeline.choice.description)}[/]")
+            _print_embedder(pipeline.choice, style="dim")
             _print_reranker(pipeline)
-            answer = _stream_draft(pipeline.ask_stream(question, k=settings.k))
+            answer = _stream_draft(pipeline.ask_stream(question, k=settings.k, history=history))
     except AiqaError as error:
         _fail(error)
     if as_json:
         sys.stdout.write(json.dumps(answer.to_json_dict(), ensure_ascii=False) + "\n")
         return
+    _print_answer(answer)
+
+
+def _print_answer(answer: Answer) -> None:
+    from .chinese import detect_language
+
     for notice in answer.notices:
         err.print(f"[yellow]notice:[/] {escape(notice)}")
     out.print(escape(answer.answer), style=None if answer.answerable else "yellow")
+    if answer.rewritten:
+        out.print(f"[dim]{UNDERSTOOD_AS[detect_language(answer.question)]}{escape(answer.rewritten)}[/]")
     for citation in answer.citations:
         out.print(
             f"\n[bold][{citation.n}][/] {escape(citation.title)} — {escape(citation.doc)} "
@@ -197,6 +266,77 @@ def _stream_draft(events: Iterator[str | Answer]) -> Answer:
                 draft += event
                 live.update(Text(draft, style="dim"), refresh=True)
     raise AssertionError("ask_stream ends with an Answer")
+
+
+CHAT_HELP = "Ask a question; follow-ups are understood from the earlier ones. /sources, /clear, /quit."
+
+
+@app.command("chat")
+def chat_command(
+    k: KOption = None,
+    answerer: AnswererOption = None,
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+) -> None:
+    """Answer questions in a terminal conversation: follow-ups ("它的局长是谁？") are understood.
+
+    /sources lists the passages retrieved for the last answer, /clear starts a new conversation,
+    /quit (or Ctrl-D) ends the session. Up and down arrows recall earlier lines.
+    """
+    from .pipeline import Pipeline, clean_question
+
+    with contextlib.suppress(ImportError):  # line editing and history, where the platform has it
+        import readline  # noqa: F401
+    try:
+        settings = _settings(corpus=corpus, index=index, k=k, answerer=answerer)
+        with _progress() as progress:
+            pipeline = Pipeline.open(settings, progress=progress)
+    except AiqaError as error:
+        _fail(error)
+    err.print(f"[dim]embedder: {escape(pipeline.choice.embedder.name)}[/]")
+    out.print(f"[dim]{CHAT_HELP}[/]")
+    history: list[str] = []
+    last: Answer | None = None
+    while True:
+        try:
+            line = input("> ").strip()
+        except EOFError:
+            out.print()
+            return
+        if not line:
+            continue
+        if line in {"/quit", "/exit"}:
+            return
+        if line == "/clear":
+            history, last = [], None
+            out.print("[dim]New conversation.[/]")
+            continue
+        if line == "/sources":
+            _print_sources(last)
+            continue
+        if line.startswith("/"):
+            out.print(f"[yellow]Unknown command {escape(line)}.[/] {CHAT_HELP}")
+            continue
+        try:
+            question = clean_question(line)
+            last = _stream_draft(pipeline.ask_stream(question, k=settings.k, history=history))
+        except AiqaError as error:
+            err.print(f"[red]error:[/] {escape(str(error))}")
+            continue
+        history.append(question)
+        _print_answer(last)
+
+
+def _print_sources(answer: Answer | None) -> None:
+    if answer is None:
+        out.print("[dim]No answer yet.[/]")
+        return
+    for rank, passage in enumerate(answer.retrieved, start=1):
+        out.print(
+            f"[bold]{rank}.[/] {escape(passage.title)} — {escape(passage.doc)} "
+            f"[dim]chars {passage.start}–{passage.end}, score {passage.score:.3f}[/]"
+        )
+        out.print(textwrap.indent(escape(passage.text.strip()), "    "), highlight=False)
 
 
 @app.command("eval")
@@ -221,10 +361,12 @@ def eval_command(
             raise AiqaError(f"Cannot write results to {results}; give --out a file in an existing directory.")
         with _progress() as progress:
             pipeline = Pipeline.open(settings, progress=progress)
-        err.print(f"embedder: {escape(pipeline.choice.description)}")
+        _print_embedder(pipeline.choice)
         _print_reranker(pipeline)
         documents = {d.doc: d.text for d in load_corpus(settings.corpus)}
-        rows = evaluate(gold, lambda q: pipeline.ask(q, k=settings.k), documents, out=results)
+        rows = evaluate(
+            gold, lambda q, history: pipeline.ask(q, k=settings.k, history=history), documents, out=results
+        )
     except AiqaError as error:
         _fail(error)
     table = Table(title=f"{questions} — {len(rows)} questions, k={settings.k}")
@@ -237,6 +379,12 @@ def eval_command(
     out.print(table)
     if results:
         err.print(f"results written to {results}")
+
+
+def _print_embedder(choice: EmbedderChoice, style: str | None = None) -> None:
+    if choice.fallback:
+        err.print(f"[yellow]warning:[/] {escape(choice.fallback)}")
+    err.print(f"embedder: {escape(choice.embedder.name)}", style=style)
 
 
 def _print_reranker(pipeline: Pipeline) -> None:
@@ -259,7 +407,7 @@ def serve_command(
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (env AIQA_PORT; default 7860).")] = None,
     share: Annotated[
-        bool | None, typer.Option("--share/--no-share", help="Create a public Gradio link.")
+        bool | None, typer.Option("--share/--no-share", metavar=FLAG, help="Create a public Gradio link.")
     ] = None,
 ) -> None:
     """Start the chat UI (builds the index first if it is missing)."""
@@ -270,7 +418,7 @@ def serve_command(
         settings = _settings(corpus=corpus, index=index, host=host, port=port, share=share)
         with _progress() as progress:
             pipeline = Pipeline.open(settings, progress=progress)
-        err.print(f"embedder: {escape(pipeline.choice.description)}")
+        _print_embedder(pipeline.choice)
         serve(settings, pipeline)
     except AiqaError as error:
         _fail(error)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 
 from .answering import Answerer, Draft
 from .chinese import detect_language
 from .chunking import ChunkingParams
-from .embedders import EmbedderChoice, choose_embedder
+from .condense import condense
+from .embedders import EmbedderChoice, choose_embedder, embedder_for_index
 from .errors import IndexStateError, QuestionError, SettingsError
 from .extractive import ExtractiveAnswerer
 from .llm import LLMAnswerer, LLMConfig
@@ -27,6 +28,7 @@ from .store import (
     corpus_changes,
     incompatibility,
     load_index,
+    outdated,
     read_manifest,
 )
 
@@ -86,16 +88,25 @@ class Pipeline:
     ) -> Pipeline:
         """Load the index, building it first when there is none, and updating it first when the
         corpus changed since it was built (where the caller allows building): offsets into a
-        changed file would cite the wrong text."""
-        choice = choose_embedder(settings)
+        changed file would cite the wrong text.
+
+        The embedder is the one the index's manifest names; the settings choose it only for a new
+        index, so asking never looks for models on the network."""
         report = None
         manifest = read_manifest(settings.index)
         if manifest is None:
             if not build_if_missing:
                 raise IndexStateError(f"There is no index in {settings.index}; run `aiqa index` to build it.")
+            choice = choose_embedder(settings)
             report = build(settings, progress=progress, choice=choice)
         else:
-            reason = incompatibility(manifest, choice.embedder, chunking_params(settings))
+            reason = outdated(manifest)
+            loaded = reason or embedder_for_index(manifest.embedder, settings)
+            if isinstance(loaded, str):
+                reason = loaded
+            else:
+                choice = EmbedderChoice(loaded)
+                reason = incompatibility(manifest, loaded, chunking_params(settings))
             if reason:
                 raise IndexStateError(
                     f"The index in {settings.index} cannot be used: {reason}; run `aiqa index`."
@@ -120,16 +131,29 @@ class Pipeline:
     def corpus_changes(self) -> CorpusChanges:
         return corpus_changes(self.settings.corpus, self.index.manifest)
 
-    def ask(self, question: str, k: int | None = None, answerer: str | None = None) -> Answer:
-        for event in self.ask_stream(question, k, answerer):
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        answerer: str | None = None,
+        history: Sequence[str] | None = None,
+    ) -> Answer:
+        for event in self.ask_stream(question, k, answerer, history):
             if isinstance(event, Answer):
                 return event
         raise AssertionError("ask_stream ends with an Answer")
 
     def ask_stream(
-        self, question: str, k: int | None = None, answerer: str | None = None
+        self,
+        question: str,
+        k: int | None = None,
+        answerer: str | None = None,
+        history: Sequence[str] | None = None,
     ) -> Iterator[str | Answer]:
         """Text deltas of the answer as it is composed, then the final Answer.
+
+        `history` holds the earlier questions of the conversation, oldest first; a follow-up that
+        leans on them is rewritten into a self-contained question before retrieval.
 
         The final answer may differ from the concatenated deltas (an LLM draft is checked after it
         is generated); front ends replace what they streamed with it.
@@ -137,7 +161,12 @@ class Pipeline:
         started = time.perf_counter()
         question = clean_question(question)
         k = k or self.settings.k
-        query = make_query(question, self.index.lexicon if detect_language(question) == "en" else None)
+        llm = self.answerers.get("llm")
+        rewritten = condense(question, history or [], llm.condense if isinstance(llm, LLMAnswerer) else None)
+        asked = rewritten or question
+        query = make_query(asked, self.index.lexicon if detect_language(asked) == "en" else None)
+        # The answer is in the language the user asked in, whatever the carried-over words are in.
+        query = replace(query, language=detect_language(question))
         retrieved = self.retriever().retrieve(query, max(k, RETRIEVED_SHOWN))
         chosen = self.answerers[answerer or next(iter(self.answerers))]
         draft = None
@@ -149,11 +178,12 @@ class Pipeline:
         assert draft is not None, f"answerer {chosen.name} ended its stream without a draft"
         yield Answer(
             question=question,
+            rewritten=rewritten,
             answer=draft.answer,
             answerable=draft.answerable,
             citations=draft.citations,
             retrieved=retrieved[:RETRIEVED_SHOWN],
-            embedder=self.choice.embedder.id,
+            embedder=self.choice.embedder.name,
             answerer=draft.answerer or chosen.name,
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
             notices=draft.notices,
