@@ -240,3 +240,12 @@ def test_notices_quote_a_short_excerpt_of_a_long_sentence(passages: list[Passage
     )
     assert draft.answerable
     assert len(draft.notices) == 1 and len(draft.notices[0]) < 200
+
+
+def test_the_questions_names_are_not_held_by_asking_for_them(passages: list[Passage]) -> None:
+    dated = number_of(passages, DATED)
+    query = make_query("杭州市人工智能局是什么时候成立的？")  # the corpus has Wenzhou's, not Hangzhou's
+    assert not check_answer(f"杭州市人工智能局于2025年9月成立[{dated}]。", query, passages).answerable
+    # ...while the question's common words are no news in the answer
+    asked = make_query("温州市人工智能局的成立日期是哪一天？")
+    assert check_answer(f"温州市人工智能局的成立日期是2025年9月[{dated}]。", asked, passages).answerable

@@ -224,7 +224,7 @@ def check_answer(
         missing = [n for n in claim.cited if not 1 <= n <= len(passages)]
         notices.extend(f"Removed citation [{n}]: there is no passage {n}." for n in missing)
         cited = [n - 1 for n in claim.cited if n not in missing]
-        support = _Support(claim.text, [passages[i] for i in cited]) if cited else None
+        support = _Support(claim.text, [passages[i] for i in cited], query.normalized) if cited else None
         if support is None or not support.holds():
             problem = "cites no passage" if not cited else "is not supported by the passages it cites"
             if unsupported == "drop":
@@ -286,7 +286,10 @@ class _Support:
     amount fails however many of its words the passage shares.
     """
 
-    def __init__(self, claim: str, passages: list[Passage]) -> None:
+    def __init__(self, claim: str, passages: list[Passage], question: str = "") -> None:
+        # The question's common words are no news in its answer (该品牌 for "此品牌…"); its names
+        # are: the passages must hold them, or a question about 杭州 gets 温州's facts.
+        self.asked = {w for w in _cut(question) if _is_content(w) and not _is_name(w)}
         self.mode: Literal["zh", "en"] = "en" if detect_language(claim) == "en" else "zh"
         normalized = self.normalized = normalize(claim)
         self.units = _claim_units(normalized, self.mode)
@@ -360,7 +363,7 @@ class _Support:
             elif _NUMBER.fullmatch(word):
                 clause.append(False)  # numbers are checked on their own; one can end a held clause
             elif _is_content(word):
-                new = not _held_word(word, joined, tokens)
+                new = word not in self.asked and not _held_word(word, joined, tokens)
                 clause.append(new)
                 if new:
                     named = word in self.nouns or _is_name(word) or _replaces(self.words, i, joined)
@@ -508,11 +511,12 @@ def _synonym_held(word: str, tokens: frozenset[str] | set[str]) -> bool:
 @cache
 def _senses(word: str) -> frozenset[str]:
     """A word's CC-CEDICT senses, bare ("to establish" -> "establish"); none for proper names."""
-    definitions = _cedict_senses().get(word, [])
+    # "CL:個|个[ge4]" (a measure word note) is no sense, and its capital says nothing about names.
+    definitions = [d for d in _cedict_senses().get(word, []) if d and not _NOT_A_SENSE.match(d.lower())]
     if any(d[:1].isupper() for d in definitions):
         return frozenset()
     bare = (re.sub(r"\([^)]*\)", "", d).strip().lower() for d in definitions)
-    return frozenset(re.sub(r"^(to|a|an|the) ", "", d) for d in bare if d and not _NOT_A_SENSE.match(d))
+    return frozenset(re.sub(r"^(to|a|an|the) ", "", d) for d in bare if d)
 
 
 _NOT_A_SENSE = re.compile(r"(variant of|old variant|see |used in|surname|abbr|cl:|also written|erhua)")
