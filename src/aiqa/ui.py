@@ -11,7 +11,7 @@ import html
 import logging
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,9 @@ EXAMPLES = [
     "When did the China (Wenzhou) Data Security Port (中国(温州)数安港) officially open?",
 ]
 ASK_CONCURRENCY = 8
+# LLM answers wait on a remote server for up to AIQA_LLM_TIMEOUT; they have their own slots, so
+# extractive answers never queue behind them. Two: a local server rarely serves more in parallel.
+LLM_CONCURRENCY = 2
 STATUS_REFRESH_SECONDS = 15
 READ_ONLY_REFUSAL = (
     "This server is read-only (--read-only): files cannot be added and the index cannot be rebuilt here."
@@ -188,11 +191,7 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
             if not text.strip():
                 yield gr.skip(), gr.skip(), gr.skip()
                 return
-            history = [
-                *history,
-                {"role": "user", "content": f"<div>{_plain_html(text)}</div>"},
-                {"role": "assistant", "content": "…"},
-            ]
+            history = _pending(text, history)
             yield history, gr.skip(), ""
             draft = ""
             try:
@@ -232,13 +231,41 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
                 ), *_refresh(live)
             return _rebuild(live, progress, lines)
 
-        # The API has one endpoint per action (ask, rebuild, add_files); the UI's other wiring is private.
+        def ask_in(group: str) -> Callable[..., Iterator[tuple]]:
+            """`ask` for the answerers of one concurrency group; each trigger starts both groups."""
+
+            def run(text: str, history: list[dict], k_value: float, answerer_name: str) -> Iterator[tuple]:
+                if (answerer_name == "llm") == (group == "llm"):
+                    yield from ask(text, history, k_value, answerer_name)
+                elif group == "ask" and text.strip():  # show the question while it waits for an LLM slot
+                    yield _pending(text, history), gr.skip(), ""
+                else:
+                    yield gr.skip(), gr.skip(), gr.skip()
+
+            return run
+
+        # The API has one endpoint per action (ask, ask_llm, rebuild, add_files); the UI's other wiring is private.
         asking: dict[str, Any] = {"concurrency_limit": ASK_CONCURRENCY, "concurrency_id": "ask"}
+        # Hidden progress: an extractive ask also starts a no-op here, which must not show as pending.
+        llm: dict[str, Any] = {
+            "concurrency_limit": LLM_CONCURRENCY,
+            "concurrency_id": "llm",
+            "show_progress": "hidden",
+        }
+        ask_inputs = [question, chat, k, answerer]
         ask_outputs = [chat, sources, question]
-        send.click(ask, [question, chat, k, answerer], ask_outputs, api_name="ask", **asking)
-        question.submit(ask, [question, chat, k, answerer], ask_outputs, api_visibility="private", **asking)
-        for button in examples:
-            button.click(ask, [button, chat, k, answerer], ask_outputs, api_visibility="private", **asking)
+        send.click(ask_in("ask"), ask_inputs, ask_outputs, api_name="ask", **asking)
+        send.click(ask_in("llm"), ask_inputs, ask_outputs, api_name="ask_llm", **llm)
+        for group, options in (("ask", asking), ("llm", llm)):
+            question.submit(ask_in(group), ask_inputs, ask_outputs, api_visibility="private", **options)
+            for button in examples:
+                button.click(
+                    ask_in(group),
+                    [button, chat, k, answerer],
+                    ask_outputs,
+                    api_visibility="private",
+                    **options,
+                )
         private: dict[str, Any] = {"queue": False, "api_visibility": "private"}
         clear.click(lambda: ([], _sources_html(None)), None, [chat, sources], **private)
         # One index change at a time; asks have their own concurrency group and are never blocked by it.
@@ -275,6 +302,15 @@ def launch(app: gr.Blocks, settings: Settings, *, prevent_thread_lock: bool = Fa
 
 def serve(settings: Settings, pipeline: Pipeline | None = None) -> None:
     launch(build_app(settings, pipeline), settings)
+
+
+def _pending(text: str, history: list[dict]) -> list[dict]:
+    """The chat with the question asked and its answer to come."""
+    return [
+        *history,
+        {"role": "user", "content": f"<div>{_plain_html(text)}</div>"},
+        {"role": "assistant", "content": "…"},
+    ]
 
 
 def _refresh(live: LivePipeline) -> tuple:
