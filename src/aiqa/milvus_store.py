@@ -236,6 +236,9 @@ class MilvusStore:
             return _unchanged_report(state.manifest, started)
         if state is None:
             return self._full_build(corpus, paths, embedder, params, progress, started)
+        # Collections of killed builds. (Like the files store's staging directories; but Milvus has
+        # no builder lock here, so two concurrent builds of one index are not supported.)
+        self._drop_unused()
         return self._update(corpus, paths, state, embedder, params, progress, started)
 
     def _compatible_state(self, embedder: Embedder, params: ChunkingParams) -> _State | None:
