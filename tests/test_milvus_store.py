@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from aiqa.live import LivePipeline
 from aiqa.pipeline import Pipeline, build, store_for
 from aiqa.settings import Settings
 
@@ -115,12 +116,16 @@ def test_one_changed_file_is_replaced_alone_and_its_new_content_answers(
     settings = _settings(corpus_copy, milvus_uri, "update")
     first = build(settings, rebuild=True)
     assert first.rebuilt and first.files == 5
+    live = LivePipeline(Pipeline.open(settings))
     edited = sorted(corpus_copy.iterdir())[3]
     new_fact = "\n据介绍，雨花台区人工智能发展局首任局长是欧阳明远，他此前担任区科技局副局长。\n"
     edited.write_text(edited.read_text(encoding="utf-8") + new_fact, encoding="utf-8")
     report = build(settings)
     assert report.changed == [edited.name] and not report.added and not report.removed
     assert report.embedded_chunks < first.embedded_chunks / 3
+    # A running server follows an update another builder made before its next question.
+    assert live.current.index.size == report.chunks
+    assert "欧阳明远" in live.current.ask("雨花台区人工智能发展局首任局长是谁？").answer
     answer = Pipeline.open(settings).ask("雨花台区人工智能发展局首任局长是谁？")
     assert "欧阳明远" in answer.answer
     assert answer.citations[0].doc == edited.name and _exact(corpus_copy, answer)
