@@ -10,10 +10,9 @@ An index is an alias (named after --index) for a chunk collection, with a meta c
 The lexical side is aiqa's own tokens (chinese.tokenize), scored as BM25 with bm25s's formula
 (Lucene idf, k1 1.5, b 0.75) split into a document weight stored in the sparse vector and an idf
 weight in the query vector, so that their inner product is the files store's BM25 score. Milvus's
-built-in BM25 function was the alternative; Milvus Lite 3.2 offers only its `standard` and `jieba`
-analyzers, whose tokens are not aiqa's (no Traditional→Simplified normalization, no aiqa
-dictionary or stopwords), so the two stores would rank differently, and the extractive answerer's
-idf and the English lexicon need the vocabulary anyway.
+own BM25 function with its jieba analyzer was measured against this (benchmarks/milvus_lexical.py,
+README "Milvus"): no better on any gold set at recall@5, worse on two, and it would rank differently
+from the files store; the extractive answerer's idf and the English lexicon need the vocabulary anyway.
 
 A full build writes new collections and then points the alias at them, so a build that fails or is
 killed leaves the old index answering. An update of some files inserts their new chunks, then
