@@ -119,6 +119,9 @@ def _client(uri: str, token: str | None) -> Any:
         # pymilvus logs every failed call with a traceback; aiqa turns the ones it expects into
         # one-sentence errors of its own.
         logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
+        # Embedded Milvus Lite serves gRPC inside this process and logs the optional calls it does
+        # not implement (pymilvus then does without them) as server errors.
+        logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
         try:
             _clients[key] = MilvusClient(uri=uri, token=token or "")
         except Exception as error:  # pymilvus raises its own and grpc's exceptions

@@ -102,7 +102,9 @@ class HybridRetriever:
         ]
 
 
-def _passage(chunk: Chunk, chunk_id: int, score: float, dense: float | None, lexical: float | None) -> Passage:
+def _passage(
+    chunk: Chunk, chunk_id: int, score: float, dense: float | None, lexical: float | None
+) -> Passage:
     return Passage(
         doc=chunk.doc,
         title=chunk.title,
