@@ -145,25 +145,37 @@ from aiqa.pipeline import build
 from aiqa.settings import Settings
 
 def die(stage, done, total):
-    if stage == "embed" and done >= 64:
+    if stage == "embed" and done >= int(sys.argv[3]):
         os.kill(os.getpid(), signal.SIGKILL)
 
 settings = Settings(corpus=Path(sys.argv[1]), index=Path("/nonexistent/killed"), store=sys.argv[2], embedder="offline")
-build(settings, rebuild=True, progress=die)
+build(settings, rebuild=sys.argv[4] == "rebuild", progress=die)
 """
+
+
+def _kill_a_build(corpus: Path, uri: str, *, after_chunks: int, rebuild: bool) -> None:
+    killed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _KILLED_BUILD,
+            str(corpus),
+            uri,
+            str(after_chunks),
+            "rebuild" if rebuild else "update",
+        ],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "src")},
+        capture_output=True,
+        timeout=120,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode(errors="replace")
 
 
 def test_a_killed_rebuild_leaves_the_old_collection_answering(milvus_uri: str, corpus_copy: Path) -> None:
     settings = _settings(corpus_copy, milvus_uri, "killed")
     build(settings, rebuild=True)
     before = Pipeline.open(settings).ask("温州市人工智能局是什么时候成立的？")
-    killed = subprocess.run(
-        [sys.executable, "-c", _KILLED_BUILD, str(corpus_copy), milvus_uri],
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "src")},
-        capture_output=True,
-        timeout=120,
-    )
-    assert killed.returncode == -signal.SIGKILL
+    _kill_a_build(corpus_copy, milvus_uri, after_chunks=64, rebuild=True)
     after = Pipeline.open(settings).ask("温州市人工智能局是什么时候成立的？")
     assert after.answer == before.answer and after.citations == before.citations
     # The next build finds the index as it was, and clears the half-written collections.
@@ -171,6 +183,23 @@ def test_a_killed_rebuild_leaves_the_old_collection_answering(milvus_uri: str, c
     store = store_for(settings)
     leftovers = [name for name in store.client.list_collections() if name.startswith(f"{store.name}__")]
     assert len(leftovers) == 2  # the index's chunk and meta collections
+
+
+def test_a_killed_update_is_finished_by_the_next_build(milvus_uri: str, corpus_copy: Path) -> None:
+    settings = _settings(corpus_copy, milvus_uri, "killed_update")
+    build(settings, rebuild=True)
+    edited = sorted(corpus_copy.iterdir())[0]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n新增的一句话。\n", encoding="utf-8")
+    # Killed after the changed file's new chunks were inserted, before the manifest was written.
+    _kill_a_build(corpus_copy, milvus_uri, after_chunks=1, rebuild=False)
+    report = build(settings)
+    assert report.changed == [edited.name]
+    pipeline = Pipeline.open(settings)
+    store = store_for(settings)
+    stored = store.client.query(pipeline.index.collection, filter="", output_fields=["count(*)"])[0][
+        "count(*)"
+    ]
+    assert stored == pipeline.index.size == report.chunks
 
 
 def test_embedded_milvus_lite_builds_answers_and_updates(tmp_path: Path) -> None:

@@ -125,6 +125,11 @@ def _client(uri: str, token: str | None) -> Any:
         try:
             _clients[key] = MilvusClient(uri=uri, token=token or "")
         except Exception as error:  # pymilvus raises its own and grpc's exceptions
+            if uri.endswith(".db"):
+                raise IndexStateError(
+                    f"Cannot open the Milvus Lite file {uri} ({_reason(error)}); Milvus Lite lets one "
+                    "process open a file at a time, so stop the other one, or serve it with `milvus-lite server`."
+                ) from error
             raise IndexStateError(f"Cannot connect to Milvus at {uri} ({_reason(error)}).") from error
     return _clients[key]
 
