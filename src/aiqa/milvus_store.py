@@ -85,6 +85,9 @@ class _Header(BaseModel):
     total_tokens: int
     vocab_pieces: int
     updates: int = 0
+    # The collection this one replaced, kept until the next build: a process that loaded it may be
+    # answering a question from it right now (a running server reloads before its next one).
+    previous: str | None = None
 
 
 @dataclass
@@ -243,8 +246,8 @@ class MilvusStore:
             return _unchanged_report(state.manifest, started)
         if state is None:
             return self._full_build(corpus, paths, embedder, params, progress, started)
-        # Collections of killed builds. (Like the files store's staging directories; but Milvus has
-        # no builder lock here, so two concurrent builds of one index are not supported.)
+        # Collections of killed builds, and the one a full build replaced. (Like the files store's
+        # staging directories; but there is no builder lock here: one builder per index at a time.)
         self._drop_unused()
         return self._update(corpus, paths, state, embedder, params, progress, started)
 
@@ -285,6 +288,7 @@ class MilvusStore:
                 next_token_id=len(vocab),
                 total_tokens=sum(map(len, read.tokens)),
                 vocab_pieces=0,
+                previous=old,
             )
             self._write_meta(collection, header, read.files, [], vocab)
             if old is None:
@@ -294,7 +298,7 @@ class MilvusStore:
         except BaseException:
             self._drop(collection)
             raise
-        self._drop_unused()
+        self._drop_unused(keep=old)
         return _report(read, embedder, started, [], [], rebuilt=True)
 
     def _update(
@@ -460,11 +464,15 @@ class MilvusStore:
             if self.client.has_collection(name):
                 self.client.drop_collection(name)
 
-    def _drop_unused(self) -> None:
+    def _drop_unused(self, keep: str | None = None) -> None:
         """Collections of this index that the alias does not point at: replaced or killed builds."""
         current = self._collection()
         for name in self.client.list_collections():
-            if name.startswith(f"{self.name}__") and not name.endswith("_meta") and name != current:
+            if (
+                name.startswith(f"{self.name}__")
+                and not name.endswith("_meta")
+                and name not in (current, keep)
+            ):
                 self._drop(name)
 
 
