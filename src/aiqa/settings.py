@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     no_auth: bool = False
     # A shared deployment may forbid corpus uploads and rebuilds from the UI.
     read_only: bool = False
+    # The key the UI encrypts the browser's copy of the conversations with; unset, a random key is
+    # kept in the user's state directory so conversations survive a restart.
+    ui_secret: str | None = None
 
     @classmethod
     def load(cls, **flags: object) -> Settings:
