@@ -108,8 +108,9 @@ a.aiqa-cite sup { font-size: 0.72em; font-weight: 700; color: var(--body-text-co
 .aiqa-meta { font-size: 0.78rem; color: var(--body-text-color-subdued); margin: 0.15rem 0 0.35rem;
   font-family: var(--font-mono); overflow-wrap: anywhere; }
 .aiqa-text { white-space: pre-wrap; overflow-wrap: anywhere; line-height: 1.6; font-size: 0.92rem; }
-.aiqa-text mark { background: var(--color-accent-soft); color: var(--body-text-color); padding: 0 1px;
+.aiqa-text mark { background: var(--primary-100); color: var(--body-text-color); padding: 0 1px;
   border-radius: 2px; box-shadow: inset 0 -2px 0 var(--color-accent); }
+.dark .aiqa-text mark { background: var(--primary-800); }
 .aiqa-sources details summary, .aiqa-a details summary { cursor: pointer; font-size: 0.85rem; }
 .aiqa-uncited .aiqa-card { margin-top: 0.5rem; }
 .aiqa-actions { display: flex; justify-content: flex-end; }
@@ -425,7 +426,7 @@ def _rebuild(
     live: LivePipeline, progress: gr.Progress, lines: list[tuple[bool, str, str | None]], language: Language
 ) -> tuple:
     def report_progress(stage: str, done: int, total: int) -> None:
-        progress((done, total), desc=STAGES.get(stage, stage))
+        progress((done, total), desc=text(language, f"stage_{stage}") if stage in STAGES else stage)
 
     failed = text(language, "rebuild_failed")
     try:

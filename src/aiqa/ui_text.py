@@ -91,6 +91,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "changes_added": ("{count} added", "新增 {count} 个"),
     "changes_changed": ("{count} changed", "修改 {count} 个"),
     "changes_removed": ("{count} removed", "删除 {count} 个"),
+    "stage_read": ("Reading files", "正在读取文件"),
+    "stage_embed": ("Embedding passages", "正在嵌入段落"),
     "rebuild": ("Rebuild index", "重建索引"),
     "rebuild_note": (
         "Only new and changed files are read and embedded again; questions keep being answered from the "
