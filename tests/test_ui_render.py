@@ -146,3 +146,18 @@ def test_every_string_exists_in_all_three_languages() -> None:
     assert text("zh-Hant", "rebuild") == "重建索引" and text("zh-Hant", "sources") == "來源"
     for stage in STAGES:
         assert f"stage_{stage}" in STRINGS
+
+
+def test_an_error_is_told_in_the_language_of_the_question_or_the_page(real_pipeline: Pipeline) -> None:
+    from aiqa.errors import QuestionError
+    from aiqa.ui import error_turn
+
+    for question, page, expected in (
+        ("太长的问题" * 500, "en", "这个问题无法按原样提问。"),
+        ("x" * 2500, "zh-Hans", "这个问题无法按原样提问。"),
+        ("x" * 2500, "en", "This question cannot be asked as it is."),
+    ):
+        with pytest.raises(QuestionError) as raised:
+            real_pipeline.ask(question)
+        turn = error_turn(question, raised.value, page)
+        assert turn.error == expected and "2,000 characters" in (turn.error_detail or "")

@@ -262,7 +262,7 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
                             "",
                         )
             except AiqaError as error:
-                turn = error_turn(text_value, error)
+                turn = error_turn(text_value, error, language)
             record.record(turn)
             yield *shown(record, language), ""
 
@@ -389,9 +389,11 @@ def browser_secret(settings: Settings) -> str:
         return secret
 
 
-def error_turn(question: str, error: AiqaError) -> Turn:
-    """An error in the question's language, with the library's exact sentence behind a toggle."""
-    language = detect_language(question)
+def error_turn(question: str, error: AiqaError, interface: Language) -> Turn:
+    """An error in the language of a Chinese question, or else of the interface (a question of
+    Latin letters may be anything), with the library's exact sentence behind a toggle."""
+    asked = detect_language(question)
+    language = asked if asked != "en" else interface
     key = next((key for kind, key in _ERROR_KEYS if isinstance(error, kind)), "error_other")
     return Turn(question=question, error=text(language, key), error_detail=str(error))
 
@@ -418,7 +420,9 @@ def status_outputs(live: LivePipeline, language: Language) -> tuple:
     except AiqaError as error:
         rows = [["", text(language, "file_error"), 0, str(error)]]
     choice = pipeline.choice
-    status = status_html(live.status(), choice.embedder.id, choice.reason, language)
+    status = status_html(
+        live.status(), choice.embedder.id, choice.reason, pipeline.settings.llm_model, language
+    )
     return gr.update(value={"headers": headers, "data": rows}, headers=headers), status
 
 

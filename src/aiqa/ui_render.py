@@ -205,13 +205,17 @@ def conversation_markdown(conversation: Conversation, language: Language) -> str
 # Status and index reports ------------------------------------------------------------------------
 
 
-def status_html(status: IndexStatus, embedder_id: str, embedder_reason: str, language: Language) -> str:
+def status_html(
+    status: IndexStatus, embedder_id: str, embedder_reason: str, llm_model: str | None, language: Language
+) -> str:
     """What a user needs at a glance, in plain words; the settings behind it in a details toggle."""
     offline = embedder_id.startswith("offline:")
     model = embedder_id.split(":", 1)[-1]
     chips = [
         text(language, "status_model_offline") if offline else text(language, "status_model", model=model),
-        text(language, "status_llm" if status.answerers[0] == "llm" else "status_extractive"),
+        text(language, "status_llm", model=llm_model)
+        if status.answerers[0] == "llm"
+        else text(language, "status_extractive"),
         text(language, "status_documents", documents=status.documents, chunks=status.chunks),
     ]
     if status.reranker:

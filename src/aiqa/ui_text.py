@@ -3,7 +3,8 @@
 Component labels go to Gradio's i18n (`I18N`), which picks a table by the browser's language and
 sets `<html lang>`; text the server renders (answers' surroundings, status, errors, reports) picks
 the same table from the request's Accept-Language. Traditional Chinese is converted from the
-Simplified table with OpenCC (Taiwan phrasing), so the two never drift apart.
+Simplified table with OpenCC, character by character (phrase conversion would rename entities in
+the examples: 人工智能局 is a name, not a term to localize), so the two never drift apart.
 """
 
 from __future__ import annotations
@@ -70,7 +71,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "error_details": ("Details", "详细信息"),
     "status_model_offline": ("Search: built-in offline matching of words", "检索：内置离线字词匹配"),
     "status_model": ("Search model: {model}", "检索模型：{model}"),
-    "status_llm": ("Answers: language model, checked against the documents", "回答：大语言模型，经原文核对"),
+    "status_llm": (
+        "Answers: language model {model}, checked against the documents",
+        "回答：大语言模型 {model}，经原文核对",
+    ),
     "status_extractive": ("Answers: quoted from the documents", "回答：引用文档原句"),
     "status_reranker": ("Reranking: {model}", "重排序：{model}"),
     "status_documents": ("{documents} documents, {chunks} passages", "{documents} 份文档，{chunks} 个段落"),
@@ -171,7 +175,7 @@ def _table(language: Language) -> dict[str, str]:
         return simplified
     import opencc
 
-    convert = opencc.OpenCC("s2twp").convert
+    convert = opencc.OpenCC("s2tw").convert
     return {key: convert(value) for key, value in simplified.items()}
 
 
