@@ -11,6 +11,7 @@ import logging
 import os
 import secrets
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,9 @@ log = logging.getLogger(__name__)
 ASK_CONCURRENCY = 8
 STATUS_REFRESH_SECONDS = 15
 STORAGE_KEY = "aiqa-conversations"
+# Each draft update re-sends the whole conversation; an LLM streams dozens of chunks a second, and
+# about seven updates a second read as smooth while a long conversation stays cheap to send.
+DRAFT_REFRESH_SECONDS = 0.15
 
 _ERROR_KEYS: list[tuple[type[AiqaError], str]] = [
     (QuestionError, "error_question"),
@@ -249,13 +253,13 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
             pending = Turn(question=text_value)
             skip_record = (gr.skip(),) * (len(record_outputs) - 1)
             yield conversation_html(active, language, pending=pending), *skip_record, ""
-            draft = ""
+            draft, shown_at = "", 0.0
             try:
                 for event in live.current.ask_stream(text_value, k=int(k_value), answerer=answerer_name):
                     if isinstance(event, Answer):
                         turn = Turn.from_answer(event)
-                    else:
-                        draft += event
+                    elif (draft := draft + event) and time.monotonic() - shown_at >= DRAFT_REFRESH_SECONDS:
+                        shown_at = time.monotonic()
                         yield (
                             conversation_html(active, language, pending=pending, draft=draft),
                             *skip_record,
