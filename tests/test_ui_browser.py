@@ -189,6 +189,27 @@ def test_an_older_answer_keeps_its_own_passages(page: Page) -> None:
     _shot(page, "04-older-answer-own-source")
 
 
+def test_follow_ups_are_understood_from_the_conversation(page: Page, server: Server) -> None:
+    # The LLM fails its condense calls here, so the follow-ups are rewritten offline, in code.
+    scripted = list(server.peer.script)
+    server.peer.script[:] = [Reply(status=500)]
+    try:
+        _ask(page, "广州市海珠区人工智能发展局的工作重点是什么？")
+        _ask(page, "它的局长是谁？")
+        _ask(page, "那它是什么时候成立的？")
+    finally:
+        server.peer.script[:] = scripted
+    expect(_turn(page, 0).locator(".aiqa-rewritten")).to_have_count(0)
+    for index, answer in ((1, "余丽慧"), (2, "2025年12月")):
+        turn = _turn(page, index)
+        expect(turn.locator(".aiqa-answer")).to_contain_text(answer)
+        expect(turn.locator(".aiqa-rewritten")).to_contain_text("理解为：")
+        expect(turn.locator(".aiqa-rewritten")).to_contain_text("海珠区")
+        expect(turn.locator(f"#aiqa-t{index}-s1")).to_contain_text(answer[:3])
+    _turn(page, 2).scroll_into_view_if_needed()
+    _shot(page, "04b-follow-ups")
+
+
 def test_copy_gives_plain_text_with_markers_and_sources(page: Page) -> None:
     _ask(page, "温州市人工智能局是什么时候成立的？")
     page.locator("#aiqa-t0 .aiqa-copy").click()
@@ -267,9 +288,9 @@ LABEL_TEXT = r"""
 
 def _english_labels(page: Page) -> list[str]:
     shown = page.evaluate(LABEL_TEXT)
-    # The product's name, format names and environment variables are names, not labels.
+    # The product's name, format names, UTC and environment variables are names, not labels.
     shown = re.sub(r"\bAIQA_[A-Z_]+|\S+\.(txt|md)\b", " ", shown)
-    allowed = {"aiqa", "Markdown", "txt", "md", "UTF", "GB", "MB", "OpenAI", "README"}
+    allowed = {"aiqa", "Markdown", "txt", "md", "UTF", "GB", "MB", "UTC", "OpenAI", "README"}
     return [word for word in re.findall(r"[A-Za-z]{2,}", shown) if word not in allowed]
 
 

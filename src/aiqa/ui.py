@@ -255,7 +255,10 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
             yield conversation_html(active, language, pending=pending), *skip_record, ""
             draft, shown_at = "", 0.0
             try:
-                for event in live.current.ask_stream(text_value, k=int(k_value), answerer=answerer_name):
+                answering = live.current.ask_stream(
+                    text_value, k=int(k_value), answerer=answerer_name, history=active.questions
+                )
+                for event in answering:
                     if isinstance(event, Answer):
                         turn = Turn.from_answer(event)
                     elif (draft := draft + event) and time.monotonic() - shown_at >= DRAFT_REFRESH_SECONDS:

@@ -65,7 +65,9 @@ class Conversation(BaseModel):
 
     @property
     def questions(self) -> list[str]:
-        return [turn.question for turn in self.turns]
+        """The history a follow-up is understood from: the questions that were answered (or refused),
+        oldest first; one that failed was never asked, as in `aiqa chat`."""
+        return [turn.question for turn in self.turns if not turn.error]
 
 
 class Conversations(BaseModel):

@@ -227,10 +227,12 @@ def status_html(
         stale = text(language, "status_stale", changes=describe_changes(status.changes, language))
         rendered.append(f'<span class="aiqa-chip warn">{_text(stale)}</span>')
     else:
-        built = status.built_at[:16].replace("T", " ")
-        rendered.append(
-            f'<span class="aiqa-chip ok">{_text(text(language, "status_fresh", built=built))}</span>'
+        built = status.built_at[:16].replace("T", " ") + " UTC"
+        # An index `aiqa index` swapped in beside the server: loaded, and said so.
+        fresh = text(
+            language, "status_fresh_loaded" if status.loaded_from_disk else "status_fresh", built=built
         )
+        rendered.append(f'<span class="aiqa-chip ok">{_text(fresh)}</span>')
     # The library says why each model was chosen in English sentences; a Chinese page keeps to the
     # advice on how to change them, which says the same in its own words.
     details = [embedder_reason, status.reranker, status.problem] if language == "en" else []

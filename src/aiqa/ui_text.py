@@ -79,6 +79,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "status_reranker": ("Reranking: {model}", "重排序：{model}"),
     "status_documents": ("{documents} documents, {chunks} passages", "{documents} 份文档，{chunks} 个段落"),
     "status_fresh": ("Index up to date (built {built})", "索引是最新的（构建于 {built}）"),
+    "status_fresh_loaded": (
+        "Index up to date (built {built} by another process, loaded)",
+        "索引是最新的（由另一进程构建于 {built}，已载入）",
+    ),
     "status_stale": (
         "Documents changed since the index was built ({changes}); rebuild it in the Index tab",
         "文档在索引构建后有变化（{changes}），请在“索引”页重建",
