@@ -22,7 +22,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr
 
 from .chinese import Language, detect_language
-from .corpus_admin import add_uploads, corpus_listing
+from .corpus_admin import MAX_UPLOAD_BYTES, add_uploads, corpus_listing
 from .errors import AiqaError, CorpusError, IndexStateError, LLMError, ModelError, QuestionError
 from .live import LivePipeline
 from .models import Answer
@@ -36,6 +36,9 @@ from .ui_text import EXAMPLES, i18n, request_language, text
 log = logging.getLogger(__name__)
 
 ASK_CONCURRENCY = 8
+# LLM answers wait on a remote server for up to AIQA_LLM_TIMEOUT; they have their own slots, so
+# extractive answers never queue behind them. Two: a local server rarely serves more in parallel.
+LLM_CONCURRENCY = 2
 STATUS_REFRESH_SECONDS = 15
 STORAGE_KEY = "aiqa-conversations"
 # Each draft update re-sends the whole conversation; an LLM streams dozens of chunks a second, and
@@ -323,13 +326,48 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
                 return report_html(lines, None, note, language), *status_outputs(live, language)
             return _rebuild(live, progress, lines, language)
 
-        # The API has one endpoint per action (ask, rebuild, add_files); the UI's other wiring is private.
+        def ask_in(group: str) -> Callable[..., Iterator[tuple]]:
+            """`ask` for the answerers of one concurrency group; each trigger starts both groups."""
+
+            def run(
+                text_value: str, stored: Any, k_value: float, answerer_name: str, request: gr.Request
+            ) -> Iterator[tuple]:
+                if (answerer_name == "llm") == (group == "llm"):
+                    yield from ask(text_value, stored, k_value, answerer_name, request)
+                elif (
+                    group == "ask" and text_value.strip()
+                ):  # the question shows while it waits for an LLM slot
+                    active = Conversations.load(stored).active()
+                    waiting = conversation_html(
+                        active, request_language(request), pending=Turn(question=text_value)
+                    )
+                    # The question stays in its box until the LLM group's ask has read it.
+                    yield waiting, *(gr.skip(),) * len(record_outputs)
+                else:
+                    yield (gr.skip(),) * (len(record_outputs) + 1)
+
+            return run
+
+        # The API has one endpoint per action (ask, ask_llm, rebuild, add_files); the UI's other wiring is private.
         asking: dict[str, Any] = {"concurrency_limit": ASK_CONCURRENCY, "concurrency_id": "ask"}
+        # Hidden progress: an extractive ask also starts a no-op here, which must not show as pending.
+        llm: dict[str, Any] = {
+            "concurrency_limit": LLM_CONCURRENCY,
+            "concurrency_id": "llm",
+            "show_progress": "hidden",
+        }
         ask_outputs = [*record_outputs, question]
-        send.click(ask, [question, store, k, answerer], ask_outputs, api_name="ask", **asking)
-        question.submit(ask, [question, store, k, answerer], ask_outputs, api_visibility="private", **asking)
-        for button in examples:
-            button.click(ask, [button, store, k, answerer], ask_outputs, api_visibility="private", **asking)
+        send.click(ask_in("ask"), [question, store, k, answerer], ask_outputs, api_name="ask", **asking)
+        send.click(ask_in("llm"), [question, store, k, answerer], ask_outputs, api_name="ask_llm", **llm)
+        for group, options in (("ask", asking), ("llm", llm)):
+            for trigger, source in ((question.submit, question), *((b.click, b) for b in examples)):
+                trigger(
+                    ask_in(group),
+                    [source, store, k, answerer],
+                    ask_outputs,
+                    api_visibility="private",
+                    **options,
+                )
         private: dict[str, Any] = {"queue": False, "api_visibility": "private"}
         start.click(change(Conversations.start)[0], store, record_outputs, **private)
         picker.input(change(Conversations.switch)[1], [store, picker], record_outputs, **private)
@@ -362,6 +400,8 @@ def launch(app: gr.Blocks, settings: Settings, *, prevent_thread_lock: bool = Fa
         server_name=settings.host,
         server_port=settings.port,
         share=settings.share,
+        # Gradio's own limit, so that an oversized upload is refused before it lands in its temp directory.
+        max_file_size=MAX_UPLOAD_BYTES,
         theme=THEME,
         css=CSS,
         i18n=i18n(),
