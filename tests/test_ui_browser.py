@@ -288,8 +288,8 @@ LABEL_TEXT = r"""
 
 def _english_labels(page: Page) -> list[str]:
     shown = page.evaluate(LABEL_TEXT)
-    # The product's name, format names, UTC and environment variables are names, not labels.
-    shown = re.sub(r"\bAIQA_[A-Z_]+|\S+\.(txt|md)\b", " ", shown)
+    # The product's, models' and formats' names, UTC and environment variables are names, not labels.
+    shown = re.sub(r"\bAIQA_[A-Z_]+|\S+\.(txt|md)\b|multilingual-e5-small|sentence-transformers", " ", shown)
     allowed = {"aiqa", "Markdown", "txt", "md", "UTF", "GB", "MB", "UTC", "OpenAI", "README"}
     return [word for word in re.findall(r"[A-Za-z]{2,}", shown) if word not in allowed]
 

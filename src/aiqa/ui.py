@@ -468,7 +468,7 @@ def status_outputs(live: LivePipeline, language: Language) -> tuple:
         rows = [["", text(language, "file_error"), 0, str(error)]]
     choice = pipeline.choice
     status = status_html(
-        live.status(), choice.embedder.id, choice.reason, pipeline.settings.llm_model, language
+        live.status(), choice.embedder.id, choice.fallback, pipeline.settings.llm_model, language
     )
     return gr.update(value={"headers": headers, "data": rows}, headers=headers), status
 

@@ -206,11 +206,11 @@ def conversation_markdown(conversation: Conversation, language: Language) -> str
 
 
 def status_html(
-    status: IndexStatus, embedder_id: str, embedder_reason: str, llm_model: str | None, language: Language
+    status: IndexStatus, embedder_id: str, fallback: str | None, llm_model: str | None, language: Language
 ) -> str:
     """What a user needs at a glance, in plain words; the settings behind it in a details toggle."""
     offline = embedder_id.startswith("offline:")
-    model = embedder_id.split(":", 1)[-1]
+    model = status.embedder.split(" (")[0]  # the model's name, without the English gloss after it
     chips = [
         text(language, "status_model_offline") if offline else text(language, "status_model", model=model),
         text(language, "status_llm", model=llm_model)
@@ -235,7 +235,7 @@ def status_html(
         rendered.append(f'<span class="aiqa-chip ok">{_text(fresh)}</span>')
     # The library says why each model was chosen in English sentences; a Chinese page keeps to the
     # advice on how to change them, which says the same in its own words.
-    details = [embedder_reason, status.reranker, status.problem] if language == "en" else []
+    details = [status.embedder, fallback, status.reranker, status.problem] if language == "en" else []
     advice = "".join(f"<p>{_text(line)}</p>" for line in details if line)
     return (
         f'<div class="aiqa-status">{"".join(rendered)}</div>'

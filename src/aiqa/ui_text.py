@@ -90,11 +90,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "status_problem": ("The documents cannot be compared with the index", "无法将文档与索引比对"),
     "status_details": ("Details and how to change them", "详情与更改方法"),
     "status_advice": (
-        "Settings are environment variables read at start: AIQA_EMBED_MODEL (a local model directory for "
-        "semantic search), AIQA_LLM_BASE_URL and AIQA_LLM_MODEL (an OpenAI-compatible language model), "
-        "AIQA_RERANKER; see the README.",
-        "设置来自启动时读取的环境变量：AIQA_EMBED_MODEL（用于语义检索的本地模型目录）、"
-        "AIQA_LLM_BASE_URL 与 AIQA_LLM_MODEL（兼容 OpenAI 的大语言模型）、AIQA_RERANKER；详见 README。",
+        "Settings are environment variables read at start: AIQA_EMBEDDER and AIQA_EMBED_MODEL (the search "
+        "model: the bundled multilingual-e5-small, a sentence-transformers model, or offline word matching; "
+        "changing it rebuilds the index), AIQA_LLM_BASE_URL and AIQA_LLM_MODEL (an OpenAI-compatible "
+        "language model), AIQA_RERANKER; see the README.",
+        "设置来自启动时读取的环境变量：AIQA_EMBEDDER 与 AIQA_EMBED_MODEL（检索模型：内置的 multilingual-e5-small、"
+        "sentence-transformers 模型或离线字词匹配；更换后需重建索引）、AIQA_LLM_BASE_URL 与 AIQA_LLM_MODEL"
+        "（兼容 OpenAI 的大语言模型）、AIQA_RERANKER；详见 README。",
     ),
     "changes_added": ("{count} added", "新增 {count} 个"),
     "changes_changed": ("{count} changed", "修改 {count} 个"),
