@@ -11,7 +11,7 @@ from markdown_it import MarkdownIt
 from aiqa.models import Citation
 from aiqa.pipeline import Pipeline
 from aiqa.store import STAGES
-from aiqa.ui_conversations import MAX_CONVERSATIONS, Conversation, Conversations, Turn
+from aiqa.ui_conversations import MAX_CONVERSATIONS, MAX_STORED_TURNS, Conversation, Conversations, Turn
 from aiqa.ui_render import conversation_html, conversation_markdown, turn_plain_text
 from aiqa.ui_text import STRINGS, language_of, text
 
@@ -126,6 +126,10 @@ def test_the_browser_record_survives_a_round_trip_and_stays_bounded(two_turns: C
         record.start()
         record.record(Turn(question="问"))
     assert len(record.items) == MAX_CONVERSATIONS and record.active().questions == ["问"]
+    long = record.active()
+    for _ in range(MAX_STORED_TURNS):
+        record.record(Turn(question="再问"))
+    assert record.items == [long] and len(long.turns) == MAX_STORED_TURNS + 1
 
 
 @pytest.mark.parametrize(
