@@ -31,7 +31,7 @@ from .settings import Settings
 from .store import STAGES
 from .ui_conversations import Conversations, Turn
 from .ui_render import conversation_html, conversation_markdown, header_html, report_html, status_html
-from .ui_text import EXAMPLES, i18n, request_language, text
+from .ui_text import EXAMPLES, STRINGS, i18n, request_language, text
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ ASK_CONCURRENCY = 8
 LLM_CONCURRENCY = 2
 STATUS_REFRESH_SECONDS = 15
 STORAGE_KEY = "aiqa-conversations"
+READ_ONLY_REFUSAL = STRINGS["read_only"][0]
 # Each draft update re-sends the whole conversation; an LLM streams dozens of chunks a second, and
 # about seven updates a second read as smooth while a long conversation stays cheap to send.
 DRAFT_REFRESH_SECONDS = 0.15
@@ -156,6 +157,7 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
     """The whole UI over one pipeline (opened here, building the index if it is missing)."""
     live = LivePipeline(pipeline or Pipeline.open(settings))
     answerers = live.current.answerer_names
+    writable = not settings.read_only  # read-only hides the controls here and refuses their calls below
     words = i18n()
     exports = Path(tempfile.mkdtemp(prefix="aiqa-export-"))
 
@@ -207,10 +209,12 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
         with gr.Tab(words("tab_index"), id="index"):
             with gr.Row():
                 with gr.Column():
-                    rebuild = gr.Button(words("rebuild"), variant="primary", elem_id="aiqa-rebuild")
+                    rebuild = gr.Button(
+                        words("rebuild"), variant="primary", elem_id="aiqa-rebuild", visible=writable
+                    )
                     rebuild_note = gr.HTML()
                     report = gr.HTML(elem_id="aiqa-report", min_height=120)
-                with gr.Column():
+                with gr.Column(visible=writable):
                     uploads = gr.File(
                         label=words("upload_label"),
                         file_count="multiple",
@@ -284,7 +288,7 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
                 *status_outputs(live, language),
                 *[gr.update(value=example) for example in EXAMPLES[language]],
                 gr.update(choices=answerer_choices(answerers, language)),
-                f'<p class="aiqa-empty">{text(language, "rebuild_note")}</p>',
+                f'<p class="aiqa-empty">{text(language, "rebuild_note" if writable else "read_only")}</p>',
                 *shown(record, language),
             )
 
@@ -303,7 +307,14 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
 
             return plain, given
 
+        def refused(language: Language) -> tuple:
+            return report_html([], None, text(language, "read_only"), language, failed=True), *status_outputs(
+                live, language
+            )
+
         def run_rebuild(request: gr.Request, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008 (Gradio's idiom)
+            if not writable:
+                return refused(request_language(request))
             return _rebuild(live, progress, [], request_language(request))
 
         def run_add(
@@ -313,6 +324,8 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
             progress: gr.Progress = gr.Progress(),  # noqa: B008
         ) -> tuple:
             language = request_language(request)
+            if not writable:
+                return refused(language)
             if not paths:
                 return report_html([], None, text(language, "choose_files"), language), gr.skip(), gr.skip()
             outcomes = add_uploads(

@@ -126,6 +126,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "file_removed": ("removed", "已删除"),
     "file_skipped": ("skipped", "已跳过"),
     "file_error": ("error", "错误"),
+    "read_only": (
+        "This server is read-only (--read-only): files cannot be added and the index cannot be rebuilt here.",
+        "此服务器为只读模式（--read-only）：不能在这里添加文件或重建索引。",
+    ),
     "choose_files": ("Choose one or more .txt or .md files first.", "请先选择一个或多个 .txt 或 .md 文件。"),
     "nothing_added": (
         "Nothing was added, so the index was not rebuilt.",
