@@ -52,7 +52,8 @@ def conversation_html(
         turns.append(_pending_html(len(conversation.turns), pending, draft, language))
     if not turns:
         return f'<div class="aiqa-log"><p class="aiqa-empty">{_text(text(language, "empty_chat"))}</p></div>'
-    return f'<div class="aiqa-log" role="log" aria-live="polite">{"".join(turns)}</div>'
+    # No live region: every update replaces the whole log, which a screen reader would read out again.
+    return f'<div class="aiqa-log">{"".join(turns)}</div>'
 
 
 def _question_html(turn: Turn, language: Language) -> str:
