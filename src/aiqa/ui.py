@@ -200,7 +200,7 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
             with gr.Column(scale=1, min_width=220, elem_id="aiqa-side"):
                 start = gr.Button(words("new_conversation"), size="sm", elem_id="aiqa-new")
                 picker = gr.Radio([], label=words("conversations"), elem_id="aiqa-conversations")
-                export = gr.DownloadButton(words("export"), size="sm", elem_id="aiqa-export")
+                export = gr.DownloadButton(str(words("export")), size="sm", elem_id="aiqa-export")
                 with gr.Accordion(words("manage"), open=False, elem_id="aiqa-manage"):
                     title = gr.Textbox(label=words("rename_label"), max_lines=1, elem_id="aiqa-rename-text")
                     rename = gr.Button(words("rename"), size="sm", elem_id="aiqa-rename")
@@ -292,7 +292,7 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
                 *shown(record, language),
             )
 
-        def change(action: Callable[..., None]) -> tuple[Callable[..., tuple], Callable[..., tuple]]:
+        def change(action: Callable[..., object]) -> tuple[Callable[..., tuple], Callable[..., tuple]]:
             """Handlers that apply a Conversations method, without and with one value from a component."""
 
             def plain(stored: Any, request: gr.Request) -> tuple:
