@@ -37,6 +37,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ANSWER_TIMEOUT_MS = 60_000
+PAGE_TIMEOUT_MS = 20_000  # the first load on a busy machine: the page, then the status it asks for
 WCAG_AA = 4.5  # minimum contrast ratio for body text (WCAG 2.x, level AA)
 HOSTILE = (
     "# 平阳县数据局\n平阳县数据局于2024年6月1日挂牌成立。\r\r**粗体** [点我](http://evil.localhost/click) "
@@ -113,7 +114,7 @@ def _open(browser: Browser, server: Server, *, width: int = 1360, height: int = 
 
     page.route("**/*", only_loopback)
     page.goto(server.url + query)
-    expect(page.locator("#aiqa-status")).to_contain_text("份文档")
+    expect(page.locator("#aiqa-status")).to_contain_text("份文档", timeout=PAGE_TIMEOUT_MS)
     return context, page, off_site
 
 
@@ -382,9 +383,14 @@ def test_a_phone_shows_everything_within_the_screen(browser: Browser, server: Se
         layout = page.evaluate(OVERFLOW)
         assert layout["scrollWidth"] <= layout["width"] and not layout["out"], layout
         # The answer's passages come right after it, before anything else on the page.
-        answer = page.locator("#aiqa-t0 .aiqa-answer").bounding_box()
-        sources = page.locator("#aiqa-t0 .aiqa-sources").bounding_box()
-        assert 0 <= sources["y"] - (answer["y"] + answer["height"]) < 80
+        # Measured together: the conversation may still be scrolling to its end.
+        gap = page.evaluate(
+            """() => {
+              const answer = document.querySelector('#aiqa-t0 .aiqa-answer').getBoundingClientRect();
+              return document.querySelector('#aiqa-t0 .aiqa-sources').getBoundingClientRect().top - answer.bottom;
+            }"""
+        )
+        assert 0 <= gap < 80, gap
         _shot(page, "09-phone")
     finally:
         context.close()

@@ -24,6 +24,7 @@ import gradio as gr
 from .chinese import Language, detect_language
 from .corpus_admin import MAX_UPLOAD_BYTES, add_uploads, corpus_listing
 from .errors import AiqaError, CorpusError, IndexStateError, LLMError, ModelError, QuestionError
+from .exposure import parse_auth
 from .live import LivePipeline
 from .models import Answer
 from .pipeline import Pipeline
@@ -413,6 +414,7 @@ def launch(app: gr.Blocks, settings: Settings, *, prevent_thread_lock: bool = Fa
         server_name=settings.host,
         server_port=settings.port,
         share=settings.share,
+        auth=parse_auth(settings.auth) if settings.auth else None,
         # Gradio's own limit, so that an oversized upload is refused before it lands in its temp directory.
         max_file_size=MAX_UPLOAD_BYTES,
         theme=THEME,
