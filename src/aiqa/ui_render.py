@@ -49,7 +49,7 @@ def conversation_html(
     shown as text like everything else)."""
     turns = [_turn_html(i, turn, language) for i, turn in enumerate(conversation.turns)]
     if pending is not None:
-        turns.append(_pending_html(len(conversation.turns), pending, draft, language))
+        turns.append(_pending_html(pending, draft, language))
     if not turns:
         return f'<div class="aiqa-log"><p class="aiqa-empty">{_text(text(language, "empty_chat"))}</p></div>'
     # No live region: every update replaces the whole log, which a screen reader would read out again.
@@ -63,10 +63,10 @@ def _question_html(turn: Turn, language: Language) -> str:
     )
 
 
-def _pending_html(index: int, turn: Turn, draft: str | None, language: Language) -> str:
+def _pending_html(turn: Turn, draft: str | None, language: Language) -> str:
     body = f"{_text(draft)} …" if draft else _text(text(language, "thinking"))
     return (
-        f'<section class="aiqa-turn aiqa-pending" id="aiqa-t{index}">{_question_html(turn, language)}'
+        f'<section class="aiqa-turn aiqa-pending" id="aiqa-pending">{_question_html(turn, language)}'
         f'<div class="aiqa-a"><div class="aiqa-answer aiqa-draft">{body}</div></div></section>'
     )
 
