@@ -34,6 +34,9 @@ UNDERSTOOD_AS = {"zh-Hans": "理解为：", "zh-Hant": "理解為：", "en": "Un
 
 app = typer.Typer(
     add_completion=False,
+    # Plain help: Typer's rich panels label every flag with a value type (`--json <bool>`, even
+    # `--help <bool>`), and a flag takes no value.
+    rich_markup_mode=None,
     no_args_is_help=True,
     help="aiqa: ask questions about a corpus of Chinese documents and get answers with exact citations.",
 )
@@ -61,10 +64,6 @@ AnswererOption = Annotated[
 ]
 
 
-# Typer labels a boolean flag with a value type (`--json <bool>`); a flag takes no value.
-FLAG = ""
-
-
 def _version(show: bool) -> None:
     if show:
         from . import __version__
@@ -77,9 +76,7 @@ def _version(show: bool) -> None:
 def _main(
     version: Annotated[
         bool,
-        typer.Option(
-            "--version", is_eager=True, callback=_version, metavar=FLAG, help="Print the version and exit."
-        ),
+        typer.Option("--version", is_eager=True, callback=_version, help="Print the version and exit."),
     ] = False,
 ) -> None:
     """aiqa: ask questions about a corpus of Chinese documents and get answers with exact citations."""
@@ -143,9 +140,7 @@ def _fail(error: AiqaError) -> None:
 def index_command(
     corpus: CorpusOption = None,
     index: IndexOption = None,
-    rebuild: Annotated[
-        bool, typer.Option("--rebuild", metavar=FLAG, help="Re-chunk and re-embed every file.")
-    ] = False,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-chunk and re-embed every file.")] = False,
 ) -> None:
     """Build or update the index; only files that changed are processed again."""
     from .embedders import choose_embedder
@@ -178,14 +173,13 @@ def index_command(
 def ask_command(
     question: Annotated[str, typer.Argument(help="The question, in Chinese (either script) or English.")],
     k: KOption = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", metavar=FLAG, help="Print exactly one JSON object.")
-    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")] = False,
     answerer: AnswererOption = None,
     history: Annotated[
         list[str] | None,
         typer.Option(
             "--history",
+            metavar="QUESTION",
             help="An earlier question of the conversation, oldest first (repeat the option); "
             "the question is understood as a follow-up to them.",
         ),
@@ -380,7 +374,7 @@ def serve_command(
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (env AIQA_PORT; default 7860).")] = None,
     share: Annotated[
-        bool | None, typer.Option("--share/--no-share", metavar=FLAG, help="Create a public Gradio link.")
+        bool | None, typer.Option("--share/--no-share", help="Create a public Gradio link.")
     ] = None,
 ) -> None:
     """Start the chat UI (builds the index first if it is missing)."""
