@@ -146,8 +146,8 @@ def keeps_content_words(question: str, rewritten: str) -> bool:
         words -= {"about", "that"}
         return all(word in target for word in words)
     anaphors = {normalize(t.text) for t in _zh_anaphors(_tag(question))}
-    words = [w for w in tokenize(normalize(question)) if w not in anaphors and w not in _DISCOURSE]
-    return all(word in target for word in words if _HAN.search(word))
+    kept = [w for w in tokenize(normalize(question)) if w not in anaphors and w not in _DISCOURSE]
+    return all(word in target for word in kept if _HAN.search(word))
 
 
 def _rewrite(question: str, resolved: list[str]) -> str | None:
@@ -160,15 +160,15 @@ def _rewrite(question: str, resolved: list[str]) -> str | None:
         return None
     language = detect_language(question)
     if language == "en":
-        switched = _en_switch(question)
-        if switched:
-            return _switch(previous, switched)
+        new = _en_switch(question)
+        if new:
+            return _switch(previous, new)
         edits = [_en_edit(match, entity.text) for match in _en_anaphors(question)]
     else:
         tokens = _tag(question)
-        switched = _zh_switch(tokens)
-        if switched:
-            return _switch(previous, question[switched[0].start : switched[-1].end])
+        phrase = _zh_switch(tokens)
+        if phrase:
+            return _switch(previous, question[phrase[0].start : phrase[-1].end])
         edits = _zh_edits(tokens, entity.text)
     rewritten = _apply(question, edits, language)
     return rewritten if rewritten != question else None
@@ -314,8 +314,7 @@ def _entity(question: str) -> _Entity | None:
         name = max(names, key=len)
         # "Wenzhou Municipal AI Bureau": the words before the first administrative word are places.
         administrative = _EN_ADMINISTRATIVE.search(name)
-        opening = name[: administrative.start()].strip() if administrative else ""
-        return _Entity(name, opening or None)
+        return _Entity(name, (name[: administrative.start()].strip() or None) if administrative else None)
     tokens = _tag(question)
     # The topic is named in the first clause: "2022年落地温州的麦田能源，在三年多时间里…".
     clause_end = next((i for i, t in enumerate(tokens) if t.text in _CLAUSE_END), len(tokens))
