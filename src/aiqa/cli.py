@@ -275,7 +275,8 @@ def chat_command(
     """Answer questions in a terminal conversation: follow-ups ("它的局长是谁？") are understood.
 
     /sources lists the passages retrieved for the last answer, /clear starts a new conversation,
-    /quit (or Ctrl-D) ends the session. Up and down arrows recall earlier lines.
+    /quit (or Ctrl-D) ends the session. Up and down arrows recall earlier lines; Ctrl-C drops the
+    line being typed or stops the answer being composed.
     """
     from .pipeline import Pipeline, clean_question
 
@@ -297,6 +298,9 @@ def chat_command(
         except EOFError:
             out.print()
             return
+        except KeyboardInterrupt:  # as in a shell: Ctrl-C drops the line, Ctrl-D ends the session
+            out.print()
+            continue
         if not line:
             continue
         if line in {"/quit", "/exit"}:
@@ -316,6 +320,9 @@ def chat_command(
             last = _stream_draft(pipeline.ask_stream(question, k=settings.k, history=history))
         except AiqaError as error:
             err.print(f"[red]error:[/] {escape(str(error))}")
+            continue
+        except KeyboardInterrupt:  # a slow LLM answer, say: stop it and ask something else
+            err.print("interrupted")
             continue
         history.append(question)
         _print_answer(last)
