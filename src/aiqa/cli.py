@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import sys
 import textwrap
@@ -16,7 +15,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.live import Live
-from rich.markup import escape
+from rich.markup import escape as escape_markup
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -32,6 +31,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .errors import AiqaError
+from .safe_text import json_line, printable
 from .settings import AnswererChoice, Settings
 
 if TYPE_CHECKING:
@@ -73,6 +73,12 @@ AnswererOption = Annotated[
         "(env AIQA_ANSWERER; default auto).",
     ),
 ]
+
+
+def escape(text: str) -> str:
+    """Text from the corpus, a model or a file name, made inert for the terminal: no Rich markup,
+    and no escape sequences or other control characters (a document could retitle or clear it)."""
+    return escape_markup(printable(text))
 
 
 def _version(show: bool) -> None:
@@ -186,7 +192,7 @@ def index_command(
     summary.add_row("embedder", choice.embedder.name)
     summary.add_row("seconds", f"{report.seconds:.2f}")
     if report.skipped:
-        summary.add_row("skipped", ", ".join(report.skipped))
+        summary.add_row("skipped", escape(", ".join(report.skipped)))
     out.print(summary)
 
 
@@ -228,7 +234,7 @@ def ask_command(
     except AiqaError as error:
         _fail(error)
     if as_json:
-        sys.stdout.write(json.dumps(answer.to_json_dict(), ensure_ascii=False) + "\n")
+        sys.stdout.write(json_line(answer.to_json_dict()))
         return
     _print_answer(answer)
 
@@ -258,7 +264,7 @@ def _stream_draft(events: Iterator[str | Answer]) -> Answer:
                 return event
             if live:
                 draft += event
-                live.update(Text(draft, style="dim"), refresh=True)
+                live.update(Text(printable(draft), style="dim"), refresh=True)
     raise AssertionError("ask_stream ends with an Answer")
 
 
@@ -358,16 +364,29 @@ def eval_command(
     try:
         settings = _settings(corpus=corpus, index=index, k=k)
         gold = read_gold(questions)
-        if results is not None and (results.is_dir() or not results.parent.is_dir()):
+        if results is not None and (
+            not results.parent.is_dir()
+            or (results.exists() and not results.is_file() and not results.is_char_device())
+        ):
+            # A directory cannot be written, and a FIFO would block until something reads it.
             raise AiqaError(f"Cannot write results to {results}; give --out a file in an existing directory.")
         with _progress() as progress:
             pipeline = Pipeline.open(settings, progress=progress)
         _print_embedder(pipeline.choice)
         _print_reranker(pipeline)
         documents = {d.doc: d.text for d in load_corpus(settings.corpus)}
-        rows = evaluate(
-            gold, lambda q, history: pipeline.ask(q, k=settings.k, history=history), documents, out=results
-        )
+        try:
+            rows = evaluate(
+                gold,
+                lambda q, history: pipeline.ask(q, k=settings.k, history=history),
+                documents,
+                out=results,
+            )
+        except OSError as error:  # the only writes are the result rows: a full disk, say
+            raise AiqaError(
+                f"Cannot write results to {results} ({error.strerror or error}); "
+                "free some space or choose another --out."
+            ) from None
     except AiqaError as error:
         _fail(error)
     table = Table(title=f"{questions} — {len(rows)} questions, k={settings.k}")
@@ -410,13 +429,43 @@ def serve_command(
     share: Annotated[
         bool | None, typer.Option("--share/--no-share", help="Create a public Gradio link.")
     ] = None,
+    auth: Annotated[
+        str | None,
+        typer.Option(help="USER:PASS: require this login (env AIQA_AUTH); needed beyond loopback."),
+    ] = None,
+    no_auth: Annotated[
+        bool | None,
+        typer.Option(
+            "--no-auth", help="Serve beyond loopback without a login, on purpose (env AIQA_NO_AUTH)."
+        ),
+    ] = None,
+    read_only: Annotated[
+        bool | None,
+        typer.Option("--read-only", help="No uploads or rebuilds from the UI (env AIQA_READ_ONLY)."),
+    ] = None,
 ) -> None:
-    """Start the chat UI (builds the index first if it is missing)."""
+    """Start the chat UI (builds the index first if it is missing).
+
+    Beyond loopback (a non-loopback --host, or --share) it needs --auth USER:PASS or --no-auth.
+    """
+    from .exposure import check_exposure
     from .pipeline import Pipeline
     from .ui import serve
 
     try:
-        settings = _settings(corpus=corpus, index=index, host=host, port=port, share=share)
+        settings = _settings(
+            corpus=corpus,
+            index=index,
+            host=host,
+            port=port,
+            share=share,
+            auth=auth,
+            no_auth=no_auth,
+            read_only=read_only,
+        )
+        warning = check_exposure(settings)  # before the index is built: a refusal changes nothing
+        if warning:
+            err.print(f"[yellow]warning:[/] {escape(warning)}")
         with _progress() as progress:
             pipeline = Pipeline.open(settings, progress=progress)
         _print_embedder(pipeline.choice)

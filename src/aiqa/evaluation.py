@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import time
 import unicodedata
@@ -48,7 +49,7 @@ def score_normalize(text: str) -> str:
 
 def read_gold(path: Path) -> list[GoldQuestion]:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = _read_text(path).splitlines()
     except (OSError, UnicodeDecodeError) as error:
         raise CorpusError(f"Cannot read the question file {path}: {error}.") from error
     questions = []
@@ -65,6 +66,14 @@ def read_gold(path: Path) -> list[GoldQuestion]:
     if not questions:
         raise CorpusError(f"The question file {path} has no questions.")
     return questions
+
+
+def _read_text(path: Path) -> str:
+    """The file's text; a FIFO that no process writes to reads as empty instead of blocking forever."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with open(descriptor, "rb") as handle:
+        os.set_blocking(descriptor, True)  # a writer that is there may take its time
+        return handle.read().decode("utf-8")
 
 
 def _hits(passage: Passage, gold: GoldQuestion, documents: dict[str, str]) -> bool:

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
 
     reranker: str | None = None
 
+    # Seconds `ask` waits for another process that is building the index before it answers from the
+    # current one with a notice. The repo corpus builds in ~1.5 s and a 10 MB one in ~31 s
+    # (README, "Performance"), so 30 s covers an update of most corpora without stalling a reader long.
+    update_wait: float = Field(30.0, ge=0)
+
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=0, le=65535)
     share: bool = False

@@ -22,6 +22,7 @@ import gradio as gr
 
 from .corpus_admin import MAX_UPLOAD_BYTES, add_uploads, corpus_listing
 from .errors import AiqaError
+from .exposure import parse_auth
 from .live import IndexStatus, LivePipeline
 from .models import Answer, Citation, Passage
 from .pipeline import Pipeline
@@ -37,6 +38,9 @@ EXAMPLES = [
 ]
 ASK_CONCURRENCY = 8
 STATUS_REFRESH_SECONDS = 15
+READ_ONLY_REFUSAL = (
+    "This server is read-only (--read-only): files cannot be added and the index cannot be rebuilt here."
+)
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 
@@ -102,6 +106,7 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
     """The whole UI over one pipeline (opened here, building the index if it is missing)."""
     live = LivePipeline(pipeline or Pipeline.open(settings))
     answerers = live.current.answerer_names
+    writable = not settings.read_only  # read-only hides the controls here and refuses their calls below
 
     with gr.Blocks(title="aiqa", analytics_enabled=False) as app:
         gr.HTML(
@@ -150,13 +155,17 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
         with gr.Tab("Index", id="index"):
             with gr.Row():
                 with gr.Column():
-                    rebuild = gr.Button("Rebuild index", variant="primary", elem_id="aiqa-rebuild")
+                    rebuild = gr.Button(
+                        "Rebuild index", variant="primary", elem_id="aiqa-rebuild", visible=writable
+                    )
                     gr.HTML(
                         '<p class="aiqa-empty">Only new and changed files are read and embedded again; '
                         "questions keep being answered from the current index meanwhile.</p>"
+                        if writable
+                        else f'<p class="aiqa-empty">{html.escape(READ_ONLY_REFUSAL)}</p>'
                     )
                     report = gr.HTML(elem_id="aiqa-report", min_height=120)
-                with gr.Column():
+                with gr.Column(visible=writable):
                     uploads = gr.File(
                         label=f"Add .txt or .md files (UTF-8, UTF-16 or GB18030; up to {MAX_UPLOAD_BYTES // 2**20} MB each)",
                         file_count="multiple",
@@ -200,9 +209,13 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
                 yield history, gr.skip(), ""
 
         def run_rebuild(progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008 (Gradio's idiom)
+            if not writable:
+                return _report_html([], None, READ_ONLY_REFUSAL, failed=True), *_refresh(live)
             return _rebuild(live, progress, [])
 
         def run_add(paths: list[str] | None, replace_existing: bool, progress: gr.Progress = gr.Progress()):  # noqa: B008
+            if not writable:
+                return _report_html([], None, READ_ONLY_REFUSAL, failed=True), *_refresh(live)
             if not paths:
                 return (
                     _report_html([], None, "Choose one or more .txt or .md files first."),
@@ -249,6 +262,9 @@ def launch(app: gr.Blocks, settings: Settings, *, prevent_thread_lock: bool = Fa
         server_name=settings.host,
         server_port=settings.port,
         share=settings.share,
+        auth=parse_auth(settings.auth) if settings.auth else None,
+        # Gradio's own limit, so that an oversized upload is refused before it lands in its temp directory.
+        max_file_size=MAX_UPLOAD_BYTES,
         theme=THEME,
         css=CSS,
         footer_links=[],
