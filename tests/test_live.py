@@ -52,7 +52,7 @@ def test_eight_askers_are_all_answered_while_a_rebuild_runs(live, corpus_copy):
     assert report.added == ["qingtian.txt"] and report.embedded_chunks == 1
     assert live.current is not old
     assert len(live.current.index.chunks) == len(old.index.chunks) + 1
-    assert not live.status().changes.any
+    assert not live.status().changes.any and live.status().loaded_from_disk is None
     answer = live.current.ask(NEW_QUESTION)
     assert answer.answerable and answer.citations[0].doc == "qingtian.txt"
     assert "2024年3月15日" in answer.answer
