@@ -65,7 +65,7 @@ def read_gold(path: Path) -> list[GoldQuestion]:
     return questions
 
 
-def _hits(passage: Passage, gold: GoldQuestion, documents: dict[str, str]) -> bool:
+def hits(passage: Passage, gold: GoldQuestion, documents: dict[str, str]) -> bool:
     for evidence in gold.evidence:
         if passage.doc != evidence.doc:
             continue
@@ -106,7 +106,7 @@ def score(gold: GoldQuestion, answer: Answer, documents: dict[str, str]) -> Row:
         (
             rank
             for rank, passage in enumerate(answer.retrieved[:10], start=1)
-            if _hits(passage, gold, documents)
+            if hits(passage, gold, documents)
         ),
         None,
     )
