@@ -30,7 +30,7 @@ from aiqa.settings import Settings
 REPO = Path(__file__).resolve().parent.parent
 WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 1e6)  # 1e6: the dense ranking alone, BM25 breaking ties
 DEPTHS = (20, 50, 100)
-RRF_KS = (10, 30, 60)
+RRF_KS = (10, 30, 60, 0)  # 0: not RRF but a sum of normalized scores (score_fusion below)
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,22 @@ def rankings(pipeline: Pipeline, gold: list[GoldQuestion], lexicon: bool) -> lis
     return ranked
 
 
+def score_fusion(
+    lexical: dict[int, float], dense: dict[int, float], weight: float
+) -> list[tuple[int, float]]:
+    """The alternative to RRF tried here: BM25 over its best score plus `weight` times the cosine
+    min-max scaled over the dense candidates (a chunk missing from a list gets 0 for it)."""
+    top_lexical = max(lexical.values(), default=1.0) or 1.0
+    low, high = min(dense.values(), default=0.0), max(dense.values(), default=1.0)
+    span = (high - low) or 1.0
+    fused: dict[int, float] = {}
+    for chunk_id, value in lexical.items():
+        fused[chunk_id] = value / top_lexical
+    for chunk_id, value in dense.items():
+        fused[chunk_id] = fused.get(chunk_id, 0.0) + weight * (value - low) / span
+    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:10]
+
+
 def score(
     pipeline: Pipeline, ranked: list[Ranked], documents: dict[str, str], weight: float, depth: int, rrf_k: int
 ):
@@ -84,7 +100,10 @@ def score(
     for item in ranked:
         lexical = dict(itertools.islice(item.lexical.items(), depth))
         dense = dict(itertools.islice(item.dense.items(), depth))
-        best = fuse([(1.0, lexical), (weight, dense)], 10, rrf_k)
+        if rrf_k:
+            best = fuse([(1.0, lexical), (weight, dense)], 10, rrf_k)
+        else:
+            best = score_fusion(lexical, dense, weight)
         first = None
         for rank, (chunk_id, _) in enumerate(best, start=1):
             chunk = chunks[chunk_id]
