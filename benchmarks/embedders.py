@@ -3,9 +3,10 @@ it means for build times (the benchmark table's embedder rows in the README).
 
     PYTHONPATH=src python benchmarks/embedders.py --eval-root ../shared/eval [--sample 128]
 
-Both embedders embed the same sample of chunks of the repo corpus in this process (e5 with one
-engine thread per core, as a build runs it); the rate is chunks per wall second and per CPU
-second, and MB of chunk text per second. Build times for the repo corpus, the two ext corpora and a
+Each embedder embeds a sample of the repo corpus's chunks, cut at its own chunk size, in this
+process (e5 with one engine thread per core, as a build runs it); the rate is chunks per wall
+second and per CPU second, and MB of corpus per second (chunks overlap by a sentence, so a MB of
+corpus is more than a MB of chunk text). Build times for the repo corpus, the two ext corpora and a
 10 MB synthetic corpus are then *extrapolated* from their chunk counts at those rates (a full e5
 build of 10 MB would take hours here); jieba tokenizing and writing the index come on top (see
 benchmarks/run.py for measured hashing builds).
@@ -25,25 +26,24 @@ from aiqa.embedding import Embedder, HashingEmbedder
 from aiqa.loading import load_corpus
 from aiqa.settings import Settings
 
-PARAMS = ChunkingParams(chunk_chars=Settings().chunk_chars, chunk_overlap=Settings().chunk_overlap)
 
-
-def chunk_texts(corpus: Path) -> tuple[list[str], float]:
-    """The indexed text of every chunk, and the corpus size in MB."""
+def chunk_texts(corpus: Path, embedder: Embedder) -> tuple[list[str], float]:
+    """The indexed text of every chunk as this embedder's builds chunk it, and the corpus size in MB."""
+    settings = Settings()
+    params = ChunkingParams(settings.chunk_size(embedder.spec.kind), settings.chunk_overlap)
     documents = load_corpus(corpus)
-    texts = [chunk.indexed for document in documents for chunk in chunk_document(document, PARAMS)]
+    texts = [chunk.indexed for document in documents for chunk in chunk_document(document, params)]
     return texts, sum(len(d.text.encode("utf-8")) for d in documents) / 2**20
 
 
-def rate(embedder: Embedder, sample: list[str]) -> tuple[float, float, float]:
-    """Chunks per wall second, chunks per CPU second, and MB of chunk text per wall second."""
+def rate(embedder: Embedder, sample: list[str]) -> tuple[float, float]:
+    """Chunks per wall second and per CPU second."""
     embedder.embed(sample[:2])  # warm-up: the engine's first call sets up its buffers
     wall, cpu = time.perf_counter(), time.process_time()
     for start in range(0, len(sample), 64):
         embedder.embed(sample[start : start + 64])
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    megabytes = sum(len(text.encode("utf-8")) for text in sample) / 2**20
-    return len(sample) / wall, len(sample) / cpu, megabytes / wall
+    return len(sample) / wall, len(sample) / cpu
 
 
 def main() -> None:
@@ -54,38 +54,34 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=128, help="chunks of the repo corpus to embed")
     args = parser.parse_args()
 
-    repo_texts, _ = chunk_texts(REPO / "corpus")
-    sample = repo_texts[: args.sample]
-    rates = {}
-    print("| embedder | chunks/s (wall) | chunks per CPU-second | MB/s of chunk text |")
-    print("|---|---:|---:|---:|")
-    for embedder in (HashingEmbedder(), E5Embedder()):
-        rates[embedder.name] = rate(embedder, sample)
-        per_wall, per_cpu, mb = rates[embedder.name]
-        print(f"| {embedder.name} | {per_wall:.1f} | {per_cpu:.1f} | {mb:.3f} |")
-
     synthetic = OUT / "synthetic-10"
+    if not synthetic.exists():
+        synthetic_corpus(synthetic, 10.0)
     corpora = {
         "the repo corpus": REPO / "corpus",
         "cmrc-trial": args.eval_root / "ext" / "cmrc-trial" / "corpus",
         "drcd-dev": args.eval_root / "ext" / "drcd-dev" / "corpus",
         "synthetic 10 MB": synthetic,
     }
-    if not synthetic.exists():
-        synthetic_corpus(synthetic, 10.0)
-    print()
-    print(
-        "| corpus | MB | chunks | "
-        + " | ".join(f"embedding time, {name} (extrapolated)" for name in rates)
-        + " |"
-    )
-    print("|---|---:|---:|" + "---:|" * len(rates))
-    for label, corpus in corpora.items():
-        texts, megabytes = chunk_texts(corpus)
-        times = [len(texts) / per_wall for per_wall, _, _ in rates.values()]
+    print("| embedder | chunk size | chunks/s (wall) | chunks per CPU-second | MB of corpus per second |")
+    print("|---|---:|---:|---:|---:|")
+    estimates = []
+    for embedder in (HashingEmbedder(), E5Embedder()):
+        texts, corpus_mb = chunk_texts(REPO / "corpus", embedder)
+        per_wall, per_cpu = rate(embedder, texts[: args.sample])
+        chunk_chars = Settings().chunk_size(embedder.spec.kind)
         print(
-            f"| {label} | {megabytes:.2f} | {len(texts)} | " + " | ".join(_duration(t) for t in times) + " |"
+            f"| {embedder.name} | {chunk_chars} | {per_wall:.1f} | {per_cpu:.1f} | "
+            f"{corpus_mb / len(texts) * per_wall:.3f} |"
         )
+        for label, corpus in corpora.items():
+            chunks, megabytes = chunk_texts(corpus, embedder)
+            estimates.append((label, megabytes, embedder.name, len(chunks), len(chunks) / per_wall))
+    print()
+    print("| corpus | MB | embedder | chunks | embedding time (extrapolated from the rate above) |")
+    print("|---|---:|---|---:|---:|")
+    for label, megabytes, name, chunks, seconds in sorted(estimates, key=lambda row: (row[1], row[2])):
+        print(f"| {label} | {megabytes:.2f} | {name} | {chunks} | {_duration(seconds)} |")
 
 
 def _duration(seconds: float) -> str:

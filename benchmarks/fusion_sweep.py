@@ -137,7 +137,9 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out" / "fusion")
     parser.add_argument("--embedder", default="e5")
-    parser.add_argument("--chunk-chars", type=int, nargs="+", default=[160])
+    parser.add_argument(
+        "--chunk-chars", type=int, nargs="+", default=[None], help="chunk sizes (default: the embedder's own)"
+    )
     parser.add_argument("--sets", nargs="+", help="only these gold sets (default: all)")
     args = parser.parse_args()
     chosen = [g for g in gold_sets(args.eval_root) if not args.sets or g.name in args.sets]
@@ -148,11 +150,12 @@ def main() -> None:
             corpus=gold_set.corpus,
             # Named as ../shared/tools/eval-all names its indexes, so --out can reuse that cache.
             index=args.out
-            / (gold_set.index_name if chunk_chars == 160 else f"{gold_set.index_name}-c{chunk_chars}"),
+            / (f"{gold_set.index_name}-c{chunk_chars}" if chunk_chars else gold_set.index_name),
             embedder=args.embedder,
             chunk_chars=chunk_chars,
         )
         pipeline = Pipeline.open(settings)
+        chunk_chars = pipeline.index.manifest.chunking["chunk_chars"]
         gold = read_gold(gold_set.questions)
         documents = {d.doc: d.text for d in load_corpus(gold_set.corpus)}
         has_english = any(detect_language(g.question) == "en" for g in gold)
