@@ -76,12 +76,16 @@ def main() -> None:
         )
         for label, corpus in corpora.items():
             chunks, megabytes = chunk_texts(corpus, embedder)
-            estimates.append((label, megabytes, embedder.name, len(chunks), len(chunks) / per_wall))
+            estimates.append(
+                (label, megabytes, embedder.name, len(chunks), len(chunks) / per_wall, len(chunks) / per_cpu)
+            )
     print()
-    print("| corpus | MB | embedder | chunks | embedding time (extrapolated from the rate above) |")
+    print(
+        "| corpus | MB | embedder | chunks | embedding time, wall (CPU), extrapolated from the rates above |"
+    )
     print("|---|---:|---|---:|---:|")
-    for label, megabytes, name, chunks, seconds in sorted(estimates, key=lambda row: (row[1], row[2])):
-        print(f"| {label} | {megabytes:.2f} | {name} | {chunks} | {_duration(seconds)} |")
+    for label, megabytes, name, chunks, wall, cpu in sorted(estimates, key=lambda row: (row[1], row[2])):
+        print(f"| {label} | {megabytes:.2f} | {name} | {chunks} | {_duration(wall)} ({_duration(cpu)} CPU) |")
 
 
 def _duration(seconds: float) -> str:
