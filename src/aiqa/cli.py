@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import contextlib
 import logging
 import sys
 import textwrap
@@ -15,7 +15,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.live import Live
-from rich.markup import escape
+from rich.markup import escape as escape_markup
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -31,6 +31,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .errors import AiqaError
+from .safe_text import json_line, printable
 from .settings import AnswererChoice, Settings
 
 if TYPE_CHECKING:
@@ -39,8 +40,14 @@ if TYPE_CHECKING:
     from .pipeline import Pipeline
     from .store import Progress as ProgressCallback
 
+# The line under an answer to a follow-up, in the question's language: what was actually asked.
+UNDERSTOOD_AS = {"zh-Hans": "理解为：", "zh-Hant": "理解為：", "en": "Understood as: "}
+
 app = typer.Typer(
     add_completion=False,
+    # Plain help: Typer's rich panels label every flag with a value type (`--json <bool>`, even
+    # `--help <bool>`), and a flag takes no value.
+    rich_markup_mode=None,
     no_args_is_help=True,
     help="aiqa: ask questions about a corpus of Chinese documents and get answers with exact citations.",
 )
@@ -66,6 +73,30 @@ AnswererOption = Annotated[
         "(env AIQA_ANSWERER; default auto).",
     ),
 ]
+
+
+def escape(text: str) -> str:
+    """Text from the corpus, a model or a file name, made inert for the terminal: no Rich markup,
+    and no escape sequences or other control characters (a document could retitle or clear it)."""
+    return escape_markup(printable(text))
+
+
+def _version(show: bool) -> None:
+    if show:
+        from . import __version__
+
+        out.print(f"aiqa {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=_version, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """aiqa: ask questions about a corpus of Chinese documents and get answers with exact citations."""
 
 
 class _Handler(logging.Handler):
@@ -168,7 +199,7 @@ def index_command(
     summary.add_row("embedder", choice.embedder.name)
     summary.add_row("seconds", f"{report.seconds:.2f}")
     if report.skipped:
-        summary.add_row("skipped", ", ".join(report.skipped))
+        summary.add_row("skipped", escape(", ".join(report.skipped)))
     out.print(summary)
 
 
@@ -178,6 +209,15 @@ def ask_command(
     k: KOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")] = False,
     answerer: AnswererOption = None,
+    history: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--history",
+            metavar="QUESTION",
+            help="An earlier question of the conversation, oldest first (repeat the option); "
+            "the question is understood as a follow-up to them.",
+        ),
+    ] = None,
     corpus: CorpusOption = None,
     index: IndexOption = None,
 ) -> None:
@@ -193,19 +233,27 @@ def ask_command(
         with _progress(enabled=not as_json) as progress:
             pipeline = Pipeline.open(settings, progress=progress)
         if as_json:
-            answer = pipeline.ask(question, k=settings.k)
+            answer = pipeline.ask(question, k=settings.k, history=history)
         else:
             _print_embedder(pipeline.choice, style="dim")
             _print_reranker(pipeline)
-            answer = _stream_draft(pipeline.ask_stream(question, k=settings.k))
+            answer = _stream_draft(pipeline.ask_stream(question, k=settings.k, history=history))
     except AiqaError as error:
         _fail(error)
     if as_json:
-        sys.stdout.write(json.dumps(answer.to_json_dict(), ensure_ascii=False) + "\n")
+        sys.stdout.write(json_line(answer.to_json_dict()))
         return
+    _print_answer(answer)
+
+
+def _print_answer(answer: Answer) -> None:
+    from .chinese import detect_language
+
     for notice in answer.notices:
         err.print(f"[yellow]notice:[/] {escape(notice)}")
     out.print(escape(answer.answer), style=None if answer.answerable else "yellow")
+    if answer.rewritten:
+        out.print(f"[dim]{UNDERSTOOD_AS[detect_language(answer.question)]}{escape(answer.rewritten)}[/]")
     for citation in answer.citations:
         out.print(
             f"\n[bold][{citation.n}][/] {escape(citation.title)} — {escape(citation.doc)} "
@@ -223,8 +271,86 @@ def _stream_draft(events: Iterator[str | Answer]) -> Answer:
                 return event
             if live:
                 draft += event
-                live.update(Text(draft, style="dim"), refresh=True)
+                live.update(Text(printable(draft), style="dim"), refresh=True)
     raise AssertionError("ask_stream ends with an Answer")
+
+
+CHAT_HELP = "Ask a question; follow-ups are understood from the earlier ones. /sources, /clear, /quit."
+
+
+@app.command("chat")
+def chat_command(
+    k: KOption = None,
+    answerer: AnswererOption = None,
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+) -> None:
+    """Answer questions in a terminal conversation: follow-ups ("它的局长是谁？") are understood.
+
+    /sources lists the passages retrieved for the last answer, /clear starts a new conversation,
+    /quit (or Ctrl-D) ends the session. Up and down arrows recall earlier lines; Ctrl-C drops the
+    line being typed or stops the answer being composed.
+    """
+    from .pipeline import Pipeline, clean_question
+
+    with contextlib.suppress(ImportError):  # line editing and history, where the platform has it
+        import readline  # noqa: F401
+    try:
+        settings = _settings(corpus=corpus, index=index, k=k, answerer=answerer)
+        with _progress() as progress:
+            pipeline = Pipeline.open(settings, progress=progress)
+    except AiqaError as error:
+        _fail(error)
+    err.print(f"[dim]embedder: {escape(pipeline.choice.embedder.name)}[/]")
+    out.print(f"[dim]{CHAT_HELP}[/]")
+    history: list[str] = []
+    last: Answer | None = None
+    while True:
+        try:
+            line = input("> ").strip()
+        except EOFError:
+            out.print()
+            return
+        except KeyboardInterrupt:  # as in a shell: Ctrl-C drops the line, Ctrl-D ends the session
+            out.print()
+            continue
+        if not line:
+            continue
+        if line in {"/quit", "/exit"}:
+            return
+        if line == "/clear":
+            history, last = [], None
+            out.print("[dim]New conversation.[/]")
+            continue
+        if line == "/sources":
+            _print_sources(last)
+            continue
+        if line.startswith("/"):
+            out.print(f"[yellow]Unknown command {escape(line)}.[/] {CHAT_HELP}")
+            continue
+        try:
+            question = clean_question(line)
+            last = _stream_draft(pipeline.ask_stream(question, k=settings.k, history=history))
+        except AiqaError as error:
+            err.print(f"[red]error:[/] {escape(str(error))}")
+            continue
+        except KeyboardInterrupt:  # a slow LLM answer, say: stop it and ask something else
+            err.print("interrupted")
+            continue
+        history.append(question)
+        _print_answer(last)
+
+
+def _print_sources(answer: Answer | None) -> None:
+    if answer is None:
+        out.print("[dim]No answer yet.[/]")
+        return
+    for rank, passage in enumerate(answer.retrieved, start=1):
+        out.print(
+            f"[bold]{rank}.[/] {escape(passage.title)} — {escape(passage.doc)} "
+            f"[dim]chars {passage.start}–{passage.end}, score {passage.score:.3f}[/]"
+        )
+        out.print(textwrap.indent(escape(passage.text.strip()), "    "), highlight=False)
 
 
 @app.command("eval")
@@ -245,14 +371,29 @@ def eval_command(
     try:
         settings = _settings(corpus=corpus, index=index, k=k)
         gold = read_gold(questions)
-        if results is not None and (results.is_dir() or not results.parent.is_dir()):
+        if results is not None and (
+            not results.parent.is_dir()
+            or (results.exists() and not results.is_file() and not results.is_char_device())
+        ):
+            # A directory cannot be written, and a FIFO would block until something reads it.
             raise AiqaError(f"Cannot write results to {results}; give --out a file in an existing directory.")
         with _progress() as progress:
             pipeline = Pipeline.open(settings, progress=progress)
         _print_embedder(pipeline.choice)
         _print_reranker(pipeline)
         documents = {d.doc: d.text for d in load_corpus(settings.corpus)}
-        rows = evaluate(gold, lambda q: pipeline.ask(q, k=settings.k), documents, out=results)
+        try:
+            rows = evaluate(
+                gold,
+                lambda q, history: pipeline.ask(q, k=settings.k, history=history),
+                documents,
+                out=results,
+            )
+        except OSError as error:  # the only writes are the result rows: a full disk, say
+            raise AiqaError(
+                f"Cannot write results to {results} ({error.strerror or error}); "
+                "free some space or choose another --out."
+            ) from None
     except AiqaError as error:
         _fail(error)
     table = Table(title=f"{questions} — {len(rows)} questions, k={settings.k}")
@@ -295,13 +436,43 @@ def serve_command(
     share: Annotated[
         bool | None, typer.Option("--share/--no-share", help="Create a public Gradio link.")
     ] = None,
+    auth: Annotated[
+        str | None,
+        typer.Option(help="USER:PASS: require this login (env AIQA_AUTH); needed beyond loopback."),
+    ] = None,
+    no_auth: Annotated[
+        bool | None,
+        typer.Option(
+            "--no-auth", help="Serve beyond loopback without a login, on purpose (env AIQA_NO_AUTH)."
+        ),
+    ] = None,
+    read_only: Annotated[
+        bool | None,
+        typer.Option("--read-only", help="No uploads or rebuilds from the UI (env AIQA_READ_ONLY)."),
+    ] = None,
 ) -> None:
-    """Start the chat UI (builds the index first if it is missing)."""
+    """Start the chat UI (builds the index first if it is missing).
+
+    Beyond loopback (a non-loopback --host, or --share) it needs --auth USER:PASS or --no-auth.
+    """
+    from .exposure import check_exposure
     from .pipeline import Pipeline
     from .ui import serve
 
     try:
-        settings = _settings(corpus=corpus, index=index, host=host, port=port, share=share)
+        settings = _settings(
+            corpus=corpus,
+            index=index,
+            host=host,
+            port=port,
+            share=share,
+            auth=auth,
+            no_auth=no_auth,
+            read_only=read_only,
+        )
+        warning = check_exposure(settings)  # before the index is built: a refusal changes nothing
+        if warning:
+            err.print(f"[yellow]warning:[/] {escape(warning)}")
         with _progress() as progress:
             pipeline = Pipeline.open(settings, progress=progress)
         _print_embedder(pipeline.choice)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import time
 import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 from pydantic import BaseModel, ValidationError
@@ -33,6 +34,8 @@ class GoldQuestion(BaseModel):
     evidence: list[Evidence] = []
     type: str = "factoid"
     lang: Literal["zh-Hans", "zh-Hant", "en"] = "zh-Hans"
+    # Earlier questions of a conversation, oldest first: the question is asked as a follow-up to them.
+    history: list[str] = []
 
     @property
     def answerable(self) -> bool:
@@ -46,7 +49,7 @@ def score_normalize(text: str) -> str:
 
 def read_gold(path: Path) -> list[GoldQuestion]:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = _read_text(path).splitlines()
     except (OSError, UnicodeDecodeError) as error:
         raise CorpusError(f"Cannot read the question file {path}: {error}.") from error
     questions = []
@@ -63,6 +66,14 @@ def read_gold(path: Path) -> list[GoldQuestion]:
     if not questions:
         raise CorpusError(f"The question file {path} has no questions.")
     return questions
+
+
+def _read_text(path: Path) -> str:
+    """The file's text; a FIFO that no process writes to reads as empty instead of blocking forever."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with open(descriptor, "rb") as handle:
+        os.set_blocking(descriptor, True)  # a writer that is there may take its time
+        return handle.read().decode("utf-8")
 
 
 def hits(passage: Passage, gold: GoldQuestion, documents: dict[str, str]) -> bool:
@@ -170,9 +181,13 @@ def metrics_by_language(rows: list[Row]) -> dict[str, dict[str, float | None]]:
     return table
 
 
+class Ask(Protocol):
+    def __call__(self, question: str, *, history: list[str]) -> Answer: ...
+
+
 def evaluate(
     questions: Iterable[GoldQuestion],
-    ask: Callable[[str], Answer],
+    ask: Ask,
     documents: dict[str, str],
     out: Path | None = None,
     on_row: Callable[[Row], None] | None = None,
@@ -183,7 +198,7 @@ def evaluate(
         handle = stack.enter_context(open(out, "w", encoding="utf-8")) if out else None
         for gold in questions:
             started = time.perf_counter()
-            answer = ask(gold.question)
+            answer = ask(gold.question, history=gold.history)
             answer.latency_ms = round((time.perf_counter() - started) * 1000, 1)
             row = score(gold, answer, documents)
             rows.append(row)

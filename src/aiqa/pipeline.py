@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 
 from .answering import Answerer, Draft
 from .chinese import detect_language
 from .chunking import ChunkingParams
+from .condense import condense
 from .embedders import EmbedderChoice, choose_embedder, embedder_for_index
 from .embedding import Embedder
-from .errors import IndexStateError, QuestionError, SettingsError
+from .errors import AiqaError, IndexStateError, QuestionError, SettingsError
 from .extractive import ExtractiveAnswerer
 from .llm import LLMAnswerer, LLMConfig
 from .models import Answer
@@ -63,6 +64,8 @@ def build(
     rebuild: bool = False,
     progress: Progress | None = None,
     choice: EmbedderChoice | None = None,
+    wait: float = 0,
+    if_changed: bool = False,
 ) -> BuildReport:
     choice = choice or choose_embedder(settings)
     return build_index(
@@ -72,6 +75,8 @@ def build(
         chunking_params(settings, choice.embedder),
         rebuild=rebuild,
         progress=progress,
+        wait=wait,
+        if_changed=if_changed,
     )
 
 
@@ -83,6 +88,8 @@ class Pipeline:
     answerers: dict[str, Answerer]
     build_report: BuildReport | None = None
     reranker: RerankerChoice | None = None
+    # Said with every answer: why this index is older than the corpus (see `open`).
+    notices: tuple[str, ...] = ()
 
     @classmethod
     def open(
@@ -93,14 +100,22 @@ class Pipeline:
         changed file would cite the wrong text.
 
         The embedder is the one the index's manifest names; the settings choose it only for a new
-        index, so asking never looks for models on the network."""
+        index, so asking never looks for models on the network.
+
+        Only one process builds: the others wait for it up to `settings.update_wait` seconds. When
+        the update cannot be made in time (or fails, a full disk say), the current index answers,
+        with a notice on every answer.
+        """
         report = None
+        notices: tuple[str, ...] = ()
         manifest = read_manifest(settings.index)
         if manifest is None:
             if not build_if_missing:
                 raise IndexStateError(f"There is no index in {settings.index}; run `aiqa index` to build it.")
             choice = choose_embedder(settings)
-            report = build(settings, progress=progress, choice=choice)
+            report = build(
+                settings, progress=progress, choice=choice, wait=settings.update_wait, if_changed=True
+            )
         else:
             reason = outdated(manifest)
             loaded = reason or embedder_for_index(manifest.embedder, settings)
@@ -119,11 +134,25 @@ class Pipeline:
                     raise IndexStateError(
                         f"The corpus changed since the index was built ({changes.describe()}); run `aiqa index`."
                     )
-                report = build(settings, progress=progress, choice=choice)
+                try:
+                    report = build(
+                        settings, progress=progress, choice=choice, wait=settings.update_wait, if_changed=True
+                    )
+                except AiqaError as error:
+                    notices = (
+                        f"The corpus changed ({changes.describe()}) but the index could not be updated "
+                        f"({str(error).rstrip('.')}); answering from the index built {manifest.built_at}.",
+                    )
         index = load_index(settings.index)
         _search_with_one_thread()
         return cls(
-            settings, choice, index, make_answerers(settings, index), report, choose_reranker(settings)
+            settings,
+            choice,
+            index,
+            make_answerers(settings, index),
+            report,
+            choose_reranker(settings),
+            notices,
         )
 
     @property
@@ -133,16 +162,29 @@ class Pipeline:
     def corpus_changes(self) -> CorpusChanges:
         return corpus_changes(self.settings.corpus, self.index.manifest)
 
-    def ask(self, question: str, k: int | None = None, answerer: str | None = None) -> Answer:
-        for event in self.ask_stream(question, k, answerer):
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        answerer: str | None = None,
+        history: Sequence[str] | None = None,
+    ) -> Answer:
+        for event in self.ask_stream(question, k, answerer, history):
             if isinstance(event, Answer):
                 return event
         raise AssertionError("ask_stream ends with an Answer")
 
     def ask_stream(
-        self, question: str, k: int | None = None, answerer: str | None = None
+        self,
+        question: str,
+        k: int | None = None,
+        answerer: str | None = None,
+        history: Sequence[str] | None = None,
     ) -> Iterator[str | Answer]:
         """Text deltas of the answer as it is composed, then the final Answer.
+
+        `history` holds the earlier questions of the conversation, oldest first; a follow-up that
+        leans on them is rewritten into a self-contained question before retrieval.
 
         The final answer may differ from the concatenated deltas (an LLM draft is checked after it
         is generated); front ends replace what they streamed with it.
@@ -150,7 +192,12 @@ class Pipeline:
         started = time.perf_counter()
         question = clean_question(question)
         k = k or self.settings.k
-        query = make_query(question, self.index.lexicon if detect_language(question) == "en" else None)
+        llm = self.answerers.get("llm")
+        rewritten = condense(question, history or [], llm.condense if isinstance(llm, LLMAnswerer) else None)
+        asked = rewritten or question
+        query = make_query(asked, self.index.lexicon if detect_language(asked) == "en" else None)
+        # The answer is in the language the user asked in, whatever the carried-over words are in.
+        query = replace(query, language=detect_language(question))
         retrieved = self.retriever().retrieve(query, max(k, RETRIEVED_SHOWN))
         chosen = self.answerers[answerer or next(iter(self.answerers))]
         draft = None
@@ -162,6 +209,7 @@ class Pipeline:
         assert draft is not None, f"answerer {chosen.name} ended its stream without a draft"
         yield Answer(
             question=question,
+            rewritten=rewritten,
             answer=draft.answer,
             answerable=draft.answerable,
             citations=draft.citations,
@@ -169,7 +217,7 @@ class Pipeline:
             embedder=self.choice.embedder.name,
             answerer=draft.answerer or chosen.name,
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
-            notices=draft.notices,
+            notices=[*self.notices, *draft.notices],
         )
 
     def retriever(self) -> Retriever:

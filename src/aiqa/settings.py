@@ -53,12 +53,25 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
+    # Seconds for the whole LLM reply (the answer falls back to extractive after it), and optionally
+    # a shorter wait for its first piece, so a dead server is given up on sooner than a slow one.
     llm_timeout: float = Field(30.0, gt=0)
+    llm_first_token_timeout: float | None = Field(None, gt=0)
+    # The reply is cut here and checked as it stands. The prompt asks for one to three short
+    # sentences (a few hundred characters); the caps leave room for a reasoning model's <think>
+    # block while keeping a runaway reply's memory and checking time small.
+    llm_max_chars: int = Field(8000, ge=1)
+    llm_max_tokens: int = Field(2048, ge=1)
     llm_temperature: float = Field(0.1, ge=0, le=2)
     # What the citation check does with a generated sentence its cited passages do not hold.
     llm_unsupported: Literal["drop", "mark"] = "drop"
 
     reranker: str | None = None
+
+    # Seconds `ask` waits for another process that is building the index before it answers from the
+    # current one with a notice. The repo corpus builds in ~1.5 s and a 10 MB one in ~31 s
+    # (README, "Performance"), so 30 s covers an update of most corpora without stalling a reader long.
+    update_wait: float = Field(30.0, ge=0)
 
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=0, le=65535)

@@ -11,7 +11,7 @@ import html
 import logging
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ import gradio as gr
 
 from .corpus_admin import MAX_UPLOAD_BYTES, add_uploads, corpus_listing
 from .errors import AiqaError
+from .exposure import parse_auth
 from .live import IndexStatus, LivePipeline
 from .models import Answer, Citation, Passage
 from .pipeline import Pipeline
@@ -36,7 +37,13 @@ EXAMPLES = [
     "When did the China (Wenzhou) Data Security Port (中国(温州)数安港) officially open?",
 ]
 ASK_CONCURRENCY = 8
+# LLM answers wait on a remote server for up to AIQA_LLM_TIMEOUT; they have their own slots, so
+# extractive answers never queue behind them. Two: a local server rarely serves more in parallel.
+LLM_CONCURRENCY = 2
 STATUS_REFRESH_SECONDS = 15
+READ_ONLY_REFUSAL = (
+    "This server is read-only (--read-only): files cannot be added and the index cannot be rebuilt here."
+)
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 
@@ -102,6 +109,7 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
     """The whole UI over one pipeline (opened here, building the index if it is missing)."""
     live = LivePipeline(pipeline or Pipeline.open(settings))
     answerers = live.current.answerer_names
+    writable = not settings.read_only  # read-only hides the controls here and refuses their calls below
 
     with gr.Blocks(title="aiqa", analytics_enabled=False) as app:
         gr.HTML(
@@ -150,13 +158,17 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
         with gr.Tab("Index", id="index"):
             with gr.Row():
                 with gr.Column():
-                    rebuild = gr.Button("Rebuild index", variant="primary", elem_id="aiqa-rebuild")
+                    rebuild = gr.Button(
+                        "Rebuild index", variant="primary", elem_id="aiqa-rebuild", visible=writable
+                    )
                     gr.HTML(
                         '<p class="aiqa-empty">Only new and changed files are read and embedded again; '
                         "questions keep being answered from the current index meanwhile.</p>"
+                        if writable
+                        else f'<p class="aiqa-empty">{html.escape(READ_ONLY_REFUSAL)}</p>'
                     )
                     report = gr.HTML(elem_id="aiqa-report", min_height=120)
-                with gr.Column():
+                with gr.Column(visible=writable):
                     uploads = gr.File(
                         label=f"Add .txt or .md files (UTF-8, UTF-16 or GB18030; up to {MAX_UPLOAD_BYTES // 2**20} MB each)",
                         file_count="multiple",
@@ -179,11 +191,7 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
             if not text.strip():
                 yield gr.skip(), gr.skip(), gr.skip()
                 return
-            history = [
-                *history,
-                {"role": "user", "content": f"<div>{_plain_html(text)}</div>"},
-                {"role": "assistant", "content": "…"},
-            ]
+            history = _pending(text, history)
             yield history, gr.skip(), ""
             draft = ""
             try:
@@ -200,9 +208,13 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
                 yield history, gr.skip(), ""
 
         def run_rebuild(progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008 (Gradio's idiom)
+            if not writable:
+                return _report_html([], None, READ_ONLY_REFUSAL, failed=True), *_refresh(live)
             return _rebuild(live, progress, [])
 
         def run_add(paths: list[str] | None, replace_existing: bool, progress: gr.Progress = gr.Progress()):  # noqa: B008
+            if not writable:
+                return _report_html([], None, READ_ONLY_REFUSAL, failed=True), *_refresh(live)
             if not paths:
                 return (
                     _report_html([], None, "Choose one or more .txt or .md files first."),
@@ -219,13 +231,41 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
                 ), *_refresh(live)
             return _rebuild(live, progress, lines)
 
-        # The API has one endpoint per action (ask, rebuild, add_files); the UI's other wiring is private.
+        def ask_in(group: str) -> Callable[..., Iterator[tuple]]:
+            """`ask` for the answerers of one concurrency group; each trigger starts both groups."""
+
+            def run(text: str, history: list[dict], k_value: float, answerer_name: str) -> Iterator[tuple]:
+                if (answerer_name == "llm") == (group == "llm"):
+                    yield from ask(text, history, k_value, answerer_name)
+                elif group == "ask" and text.strip():  # show the question while it waits for an LLM slot
+                    yield _pending(text, history), gr.skip(), ""
+                else:
+                    yield gr.skip(), gr.skip(), gr.skip()
+
+            return run
+
+        # The API has one endpoint per action (ask, ask_llm, rebuild, add_files); the UI's other wiring is private.
         asking: dict[str, Any] = {"concurrency_limit": ASK_CONCURRENCY, "concurrency_id": "ask"}
+        # Hidden progress: an extractive ask also starts a no-op here, which must not show as pending.
+        llm: dict[str, Any] = {
+            "concurrency_limit": LLM_CONCURRENCY,
+            "concurrency_id": "llm",
+            "show_progress": "hidden",
+        }
+        ask_inputs = [question, chat, k, answerer]
         ask_outputs = [chat, sources, question]
-        send.click(ask, [question, chat, k, answerer], ask_outputs, api_name="ask", **asking)
-        question.submit(ask, [question, chat, k, answerer], ask_outputs, api_visibility="private", **asking)
-        for button in examples:
-            button.click(ask, [button, chat, k, answerer], ask_outputs, api_visibility="private", **asking)
+        send.click(ask_in("ask"), ask_inputs, ask_outputs, api_name="ask", **asking)
+        send.click(ask_in("llm"), ask_inputs, ask_outputs, api_name="ask_llm", **llm)
+        for group, options in (("ask", asking), ("llm", llm)):
+            question.submit(ask_in(group), ask_inputs, ask_outputs, api_visibility="private", **options)
+            for button in examples:
+                button.click(
+                    ask_in(group),
+                    [button, chat, k, answerer],
+                    ask_outputs,
+                    api_visibility="private",
+                    **options,
+                )
         private: dict[str, Any] = {"queue": False, "api_visibility": "private"}
         clear.click(lambda: ([], _sources_html(None)), None, [chat, sources], **private)
         # One index change at a time; asks have their own concurrency group and are never blocked by it.
@@ -249,6 +289,9 @@ def launch(app: gr.Blocks, settings: Settings, *, prevent_thread_lock: bool = Fa
         server_name=settings.host,
         server_port=settings.port,
         share=settings.share,
+        auth=parse_auth(settings.auth) if settings.auth else None,
+        # Gradio's own limit, so that an oversized upload is refused before it lands in its temp directory.
+        max_file_size=MAX_UPLOAD_BYTES,
         theme=THEME,
         css=CSS,
         footer_links=[],
@@ -259,6 +302,15 @@ def launch(app: gr.Blocks, settings: Settings, *, prevent_thread_lock: bool = Fa
 
 def serve(settings: Settings, pipeline: Pipeline | None = None) -> None:
     launch(build_app(settings, pipeline), settings)
+
+
+def _pending(text: str, history: list[dict]) -> list[dict]:
+    """The chat with the question asked and its answer to come."""
+    return [
+        *history,
+        {"role": "user", "content": f"<div>{_plain_html(text)}</div>"},
+        {"role": "assistant", "content": "…"},
+    ]
 
 
 def _refresh(live: LivePipeline) -> tuple:
@@ -343,7 +395,11 @@ def _status_html(status: IndexStatus) -> str:
         )
     else:
         built = status.built_at.replace("T", " ").replace("+00:00", " UTC")
-        rendered.append(f'<span class="aiqa-chip ok">Index up to date · built {html.escape(built)}</span>')
+        # An index `aiqa index` swapped in beside the server: loaded, and said so.
+        loaded = " by another process, loaded" if status.loaded_from_disk else ""
+        rendered.append(
+            f'<span class="aiqa-chip ok">Index up to date · built {html.escape(built)}{loaded}</span>'
+        )
     return f'<div class="aiqa-status">{"".join(rendered)}</div>'
 
 
