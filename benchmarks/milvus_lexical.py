@@ -35,7 +35,7 @@ def measure(questions_path: Path, corpus_dir: Path) -> None:
 
     from aiqa.chinese import normalize
     from aiqa.embedders import choose_embedder
-    from aiqa.evaluation import _hits, read_gold
+    from aiqa.evaluation import hits, read_gold
     from aiqa.milvus_store import MilvusStore
     from aiqa.models import Chunk, Passage
     from aiqa.pipeline import chunking_params
@@ -44,7 +44,8 @@ def measure(questions_path: Path, corpus_dir: Path) -> None:
 
     settings = Settings(corpus=corpus_dir, embedder="offline")
     store = MilvusStore(str(Path(tempfile.mkdtemp()) / "lexical.db"), "aiqa_lexical")
-    store.build(corpus_dir, choose_embedder(settings).embedder, chunking_params(settings))
+    embedder = choose_embedder(settings).embedder
+    store.build(corpus_dir, embedder, chunking_params(settings, embedder))
     index = store.load()
     client = store.client
     schema = client.create_schema(auto_id=False)
@@ -106,7 +107,7 @@ def measure(questions_path: Path, corpus_dir: Path) -> None:
                 for i in ranking(question.question)
             ]
             first_hits.append(
-                next((rank for rank, p in enumerate(passages, 1) if _hits(p, question, documents)), None)
+                next((rank for rank, p in enumerate(passages, 1) if hits(p, question, documents)), None)
             )
         count = len(first_hits)
         r1 = sum(h == 1 for h in first_hits) / count

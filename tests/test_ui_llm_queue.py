@@ -53,10 +53,10 @@ def test_extractive_answers_do_not_queue_behind_slow_llm_answers(tmp_path: Path)
 
         def ask(endpoint: str, answerer: str) -> tuple[str, float]:
             started = time.monotonic()
-            history, _sources, _question = Client(url, verbose=False).predict(
-                QUESTION, [], 5, answerer, api_name=endpoint
-            )
-            return str(history[-1]["content"]), time.monotonic() - started
+            # Inputs: question, the browser's record (none: a new conversation), k, answerer;
+            # the first output is the conversation as rendered.
+            outputs = Client(url, verbose=False).predict(QUESTION, None, 5, answerer, api_name=endpoint)
+            return str(outputs[0]), time.monotonic() - started
 
         with ThreadPoolExecutor(2 * LLM_CONCURRENCY + 1) as pool:
             slow = [pool.submit(ask, "/ask_llm", "llm") for _ in range(2 * LLM_CONCURRENCY)]

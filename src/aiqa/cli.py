@@ -45,6 +45,9 @@ UNDERSTOOD_AS = {"zh-Hans": "理解为：", "zh-Hant": "理解為：", "en": "Un
 
 app = typer.Typer(
     add_completion=False,
+    # Plain help: Typer's rich panels label every flag with a value type (`--json <bool>`, even
+    # `--help <bool>`), and a flag takes no value.
+    rich_markup_mode=None,
     no_args_is_help=True,
     help="aiqa: ask questions about a corpus of Chinese documents and get answers with exact citations.",
 )
@@ -86,10 +89,6 @@ def escape(text: str) -> str:
     return escape_markup(printable(text))
 
 
-# Typer labels a boolean flag with a value type (`--json <bool>`); a flag takes no value.
-FLAG = ""
-
-
 def _version(show: bool) -> None:
     if show:
         from . import __version__
@@ -102,9 +101,7 @@ def _version(show: bool) -> None:
 def _main(
     version: Annotated[
         bool,
-        typer.Option(
-            "--version", is_eager=True, callback=_version, metavar=FLAG, help="Print the version and exit."
-        ),
+        typer.Option("--version", is_eager=True, callback=_version, help="Print the version and exit."),
     ] = False,
 ) -> None:
     """aiqa: ask questions about a corpus of Chinese documents and get answers with exact citations."""
@@ -179,11 +176,16 @@ def index_command(
     corpus: CorpusOption = None,
     index: IndexOption = None,
     store: StoreOption = None,
-    rebuild: Annotated[
-        bool, typer.Option("--rebuild", metavar=FLAG, help="Re-chunk and re-embed every file.")
-    ] = False,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-chunk and re-embed every file.")] = False,
 ) -> None:
-    """Build or update the index; only files that changed are processed again."""
+    """Build or update the index; only files that changed are processed again.
+
+    The embedder is decided here and recorded in the index: AIQA_EMBEDDER=auto (default) uses a
+    sentence-transformers model named by AIQA_EMBED_MODEL or already cached, else the bundled
+    multilingual-e5-small, else the offline hashing embedder; AIQA_EMBEDDER=e5, offline or
+    sentence-transformers chooses one. Set AIQA_EMBED_MODEL to a model name or local directory for
+    another semantic model.
+    """
     from .embedders import choose_embedder
     from .pipeline import build
 
@@ -214,14 +216,13 @@ def index_command(
 def ask_command(
     question: Annotated[str, typer.Argument(help="The question, in Chinese (either script) or English.")],
     k: KOption = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", metavar=FLAG, help="Print exactly one JSON object.")
-    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")] = False,
     answerer: AnswererOption = None,
     history: Annotated[
         list[str] | None,
         typer.Option(
             "--history",
+            metavar="QUESTION",
             help="An earlier question of the conversation, oldest first (repeat the option); "
             "the question is understood as a follow-up to them.",
         ),
@@ -298,7 +299,8 @@ def chat_command(
     """Answer questions in a terminal conversation: follow-ups ("它的局长是谁？") are understood.
 
     /sources lists the passages retrieved for the last answer, /clear starts a new conversation,
-    /quit (or Ctrl-D) ends the session. Up and down arrows recall earlier lines.
+    /quit (or Ctrl-D) ends the session. Up and down arrows recall earlier lines; Ctrl-C drops the
+    line being typed or stops the answer being composed.
     """
     from .pipeline import Pipeline, clean_question
 
@@ -320,6 +322,9 @@ def chat_command(
         except EOFError:
             out.print()
             return
+        except KeyboardInterrupt:  # as in a shell: Ctrl-C drops the line, Ctrl-D ends the session
+            out.print()
+            continue
         if not line:
             continue
         if line in {"/quit", "/exit"}:
@@ -339,6 +344,9 @@ def chat_command(
             last = _stream_draft(pipeline.ask_stream(question, k=settings.k, history=history))
         except AiqaError as error:
             err.print(f"[red]error:[/] {escape(str(error))}")
+            continue
+        except KeyboardInterrupt:  # a slow LLM answer, say: stop it and ask something else
+            err.print("interrupted")
             continue
         history.append(question)
         _print_answer(last)
@@ -439,7 +447,7 @@ def serve_command(
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (env AIQA_PORT; default 7860).")] = None,
     share: Annotated[
-        bool | None, typer.Option("--share/--no-share", metavar=FLAG, help="Create a public Gradio link.")
+        bool | None, typer.Option("--share/--no-share", help="Create a public Gradio link.")
     ] = None,
     auth: Annotated[
         str | None,
