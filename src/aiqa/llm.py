@@ -19,7 +19,7 @@ from .answering import REFUSALS, Draft, stream_whole
 from .chinese import Language
 from .citecheck import UnsupportedPolicy, check_answer
 from .errors import LLMError, SettingsError
-from .extractive import ExtractiveAnswerer
+from .answer.answerer import ExtractiveAnswerer
 from .models import Passage
 from .retrieval import Query
 from .settings import Settings

@@ -7,12 +7,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .answer.answerer import ExtractiveAnswerer
 from .answering import Answerer, Draft
 from .chinese import detect_language
 from .chunking import ChunkingParams
 from .embedders import EmbedderChoice, choose_embedder
 from .errors import IndexStateError, QuestionError, SettingsError
-from .extractive import ExtractiveAnswerer
 from .llm import LLMAnswerer, LLMConfig
 from .models import Answer
 from .reranking import RerankerChoice, RerankingRetriever, choose_reranker
@@ -177,7 +177,7 @@ def _search_with_one_thread() -> None:
 
 def make_answerers(settings: Settings, index: LoadedIndex) -> dict[str, Answerer]:
     """The available answerers, the default first: the LLM when one is configured, unless told otherwise."""
-    extractive = ExtractiveAnswerer(index.idf)
+    extractive = ExtractiveAnswerer(index.idf, index.manifest.embedder.id)
     config = LLMConfig.from_settings(settings)
     if config is None:
         if settings.answerer == "llm":
