@@ -23,21 +23,16 @@ from .features import (
     Idf,
     QuestionTerms,
     candidates,
+    kinds_held,
     matched,
     question_features,
     question_terms,
     sentence_features,
     share,
-    type_evidence,
 )
 from .model import AnswerModel, load_model
 
 MAX_SENTENCES = 3
-# A second or third sentence is quoted only when the model rates it nearly as likely to be the
-# answer as the best one and it holds question terms the best one lacks (the other side of a
-# comparison, the rest of a list). Chosen on the training questions (scripts/train_answerer.py).
-COMPANION_RATIO = 0.8
-COMPANION_GAIN = 0.1
 # Longer sentences are cut to the run of clauses around the one that best matches the question,
 # which keeps the median answer short without cutting a typical answer in half.
 MAX_SENTENCE_CHARS = 100
@@ -67,13 +62,24 @@ class ExtractiveAnswerer:
         threshold: float | None = None,
     ) -> None:
         self._idf = idf
-        self.model = model or load_model()
-        self.threshold = self.model.threshold if threshold is None else threshold
-        # Another embedder's cosine is on another scale; the model was also trained without one.
-        self._trusts_dense = embedder == self.model.embedder
+        self._embedder = embedder
+        self._model = model
+        self._threshold = threshold
+
+    @property
+    def model(self) -> AnswerModel:
+        """Read on first use, so an index can be built (and the model trained) without one."""
+        if self._model is None:
+            self._model = load_model()
+        return self._model
+
+    @property
+    def threshold(self) -> float:
+        return self.model.threshold if self._threshold is None else self._threshold
 
     def decide(self, query: Query, passages: list[Passage]) -> Decision:
-        if not self._trusts_dense:
+        # Another embedder's cosine is on another scale; the model was also trained without one.
+        if self._embedder != self.model.embedder:
             passages = [p.model_copy(update={"dense": None}) for p in passages]
         terms = question_terms(query, self._idf)
         found = candidates(passages)
@@ -95,18 +101,10 @@ class ExtractiveAnswerer:
     def stream(self, query: Query, passages: list[Passage]) -> Iterator[str | Draft]:
         return stream_whole(self.answer(query, passages))
 
-    @staticmethod
-    def _chosen(decision: Decision) -> list[Candidate]:
-        (best, best_probability), *others = decision.ranked
-        chosen = [best]
-        covered = matched(decision.terms, best.normalized)
-        for candidate, probability in others:
-            if len(chosen) == MAX_SENTENCES or probability < COMPANION_RATIO * best_probability:
-                break
-            held = matched(decision.terms, candidate.normalized)
-            if share(decision.terms, held & ~covered) >= COMPANION_GAIN:
-                chosen.append(candidate)
-                covered |= held
+    def _chosen(self, decision: Decision) -> list[Candidate]:
+        """The best sentence, and up to two more the model rates nearly as likely to be the answer."""
+        chosen = companions(decision.ranked, self.model.companion_ratio)
+        best = chosen[0]
         # Read in the order of the passages, and of the document within one.
         return sorted(chosen, key=lambda c: (c.passage_rank != best.passage_rank, c.passage_rank, c.start))
 
@@ -130,10 +128,15 @@ class ExtractiveAnswerer:
         return Draft(answer=" ".join(parts), answerable=True, citations=citations)
 
 
+def companions(ranked: list[tuple[Candidate, float]], ratio: float) -> list[Candidate]:
+    """The best candidate and those after it whose probability is at least `ratio` of the best's."""
+    best_probability = ranked[0][1]
+    return [c for c, probability in ranked[:MAX_SENTENCES] if probability >= ratio * best_probability]
+
+
 def _clause_score(terms: QuestionTerms, clause: str) -> float:
     normalized = normalize(clause)
-    held, _ = type_evidence(terms, normalized)
-    return share(terms, matched(terms, normalized)) + (0.5 if held else 0.0)
+    return share(terms, matched(terms, normalized)) + (0.5 if kinds_held(terms, normalized) else 0.0)
 
 
 def excerpt_of(text: str, clause_score: Callable[[str], float]) -> str:

@@ -38,8 +38,12 @@ ASKS: dict[str, re.Pattern[str]] = {
     "reason": re.compile(r"为什么|为何|原因|\bwhy\b"),
 }
 HOLDS: dict[str, re.Pattern[str]] = {
-    "date": re.compile(r"\d{4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|[今去前明]年|年[初底末中]|世纪|年代|(?:1[0-9]|20)\d{2}"),
-    "number": re.compile(r"\d|[一二三四五六七八九十百千万亿两几]+[个家项款种倍成名位次岁座条只部所余多]|%|percent"),
+    "date": re.compile(
+        r"\d{4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|[今去前明]年|年[初底末中]|世纪|年代|(?:1[0-9]|20)\d{2}"
+    ),
+    "number": re.compile(
+        r"\d|[一二三四五六七八九十百千万亿两几]+[个家项款种倍成名位次岁座条只部所余多]|%|percent"
+    ),
     "person": re.compile(
         r"[\u4e00-\u9fff]{2,3}(?:说|表示|认为|指出|提出|创立|创办|发明|担任|出任|发现|设计)|[\u4e00-\u9fff]·[\u4e00-\u9fff]"
         r"|\b[A-Z][a-z]+ [A-Z][a-z]+\b"
@@ -52,9 +56,13 @@ HOLDS: dict[str, re.Pattern[str]] = {
 SENTENCE_FEATURES = (
     "coverage",  # IDF-weighted share of the question's terms in the sentence
     "context_coverage",  # the same over the whole passage: an answer often names its subject earlier
-    "neighbour_coverage",  # the better of the sentences before and after
+    "previous_coverage",  # the sentence before: an answer often follows the sentence naming its subject
+    "next_coverage",
+    "title_coverage",  # the share in the document's title: articles rarely repeat their subject
     "bigram_coverage",  # share of the character bigrams of the question's words in the sentence
     "common_run",  # longest run of the question's characters in the sentence, over the question's length
+    "bigram_gap",  # best bigram coverage among the candidates minus this one's
+    "common_run_gap",
     "has_rarest",  # holds the question's rarest term
     "coverage_gap",  # best coverage among the candidates minus this one's
     "passage_rank",  # 1 / (1 + rank)
@@ -68,6 +76,8 @@ SENTENCE_FEATURES = (
     "novelty",  # share of the sentence's characters not in the question: an answer adds something
     "type_held",  # the question asks for a kind of thing and the sentence holds one the question does not
     "type_missing",  # it asks for one and the sentence holds none beyond the question's own
+    # The same per kind, so the model can weigh a date for "when" apart from a place for "where".
+    *(f"{kind}_held" for kind in ASKS),
 )
 
 QUESTION_FEATURES = (
@@ -85,6 +95,7 @@ QUESTION_FEATURES = (
     "top_dense_missing",
     "top_lexical",  # BM25 of the top passage per unit of the question's IDF
     "best_type_held",
+    "best_type_missing",
     "asks_type",
     "english",
 )
@@ -159,13 +170,12 @@ def residual(terms: QuestionTerms, text: str) -> str:
     return text
 
 
-def type_evidence(terms: QuestionTerms, text: str) -> tuple[bool, bool]:
-    """(holds a kind of thing the question asks for, beyond the question's words; asks and holds none)."""
+def kinds_held(terms: QuestionTerms, text: str) -> set[str]:
+    """The kinds of thing the question asks for that the sentence holds beyond the question's words."""
     if not terms.asks:
-        return False, False
+        return set()
     rest = residual(terms, text)
-    held = any(HOLDS[kind].search(rest) for kind in terms.asks)
-    return held, not held
+    return {kind for kind in terms.asks if HOLDS[kind].search(rest)}
 
 
 def _common_run(question: str, text: str) -> int:
@@ -181,6 +191,7 @@ def sentence_features(
         return np.zeros((0, len(SENTENCE_FEATURES)))
     contexts = [normalize(clean(p.text)) for p in passages]
     context_coverage = [share(terms, matched(terms, c)) for c in contexts]
+    titles = [share(terms, matched(terms, normalize(p.title))) for p in passages]
     coverage = np.array([share(terms, matched(terms, c.normalized)) for c in found])
     by_place = {(c.passage_rank, c.position): i for i, c in enumerate(found)}
     sentences_in = {}
@@ -189,25 +200,31 @@ def sentence_features(
     best_lexical = max((p.lexical for p in passages if p.lexical is not None), default=0.0)
     question = "".join(ch for ch in query.normalized if not ch.isspace())
     rarest = terms.rarest
+    bigrams = np.array(
+        [
+            sum(b in c.normalized for b in terms.bigrams) / len(terms.bigrams) if terms.bigrams else 0.0
+            for c in found
+        ]
+    )
+    runs = np.array([_common_run(question, c.normalized) / max(len(question), 1) for c in found])
     rows = []
     for i, c in enumerate(found):
         passage = passages[c.passage_rank]
-        neighbours = [by_place.get((c.passage_rank, c.position + step)) for step in (-1, 1)]
-        neighbour = max((coverage[j] for j in neighbours if j is not None), default=0.0)
-        bigrams = (
-            sum(b in c.normalized for b in terms.bigrams) / len(terms.bigrams) if terms.bigrams else 0.0
-        )
-        run = _common_run(question, c.normalized) / max(len(question), 1)
+        previous, following = (by_place.get((c.passage_rank, c.position + step)) for step in (-1, 1))
         has_rarest = rarest is not None and any(form in c.normalized for form in terms.forms[rarest])
         novelty = sum(ch not in terms.chars for ch in c.normalized) / len(c.normalized)
-        held, missing = type_evidence(terms, c.normalized)
+        held = kinds_held(terms, c.normalized)
         rows.append(
             [
                 coverage[i],
                 context_coverage[c.passage_rank],
-                neighbour,
-                bigrams,
-                run,
+                coverage[previous] if previous is not None else 0.0,
+                coverage[following] if following is not None else 0.0,
+                titles[c.passage_rank],
+                bigrams[i],
+                runs[i],
+                float(bigrams.max() - bigrams[i]),
+                float(runs.max() - runs[i]),
                 float(has_rarest),
                 float(coverage.max() - coverage[i]),
                 1.0 / (1 + c.passage_rank),
@@ -219,8 +236,9 @@ def sentence_features(
                 c.position / max(sentences_in[c.passage_rank] - 1, 1),
                 math.log(len(c.normalized)),
                 novelty,
-                float(held),
-                float(missing),
+                float(bool(held)),
+                float(bool(terms.asks) and not held),
+                *(float(kind in held) for kind in ASKS),
             ]
         )
     return np.array(rows, dtype=np.float64)
@@ -265,6 +283,7 @@ def question_features(
             float(top is None or top.dense is None),
             top.lexical / total_idf if top and top.lexical is not None and total_idf > 0 else 0.0,
             sentence_rows[best, column["type_held"]] if best is not None else 0.0,
+            sentence_rows[best, column["type_missing"]] if best is not None else 0.0,
             float(bool(terms.asks)),
             float(query.language == "en"),
         ],
