@@ -11,8 +11,8 @@ Data (all in the repo; the gold sets in eval/ are never read):
   Answerable examples: a question against its own half. "Entity absent" negatives: the same question
   against the other half. "Detail gone" negatives: the question against its half with every annotated
   answer's sentence deleted from its paragraph.
-- eval/extra.jsonl: aiqa-style questions on corpus/ (kept apart from eval/dev.jsonl), asked of the
-  corpus and of a copy with their evidence sentences deleted.
+- eval/extra.jsonl and eval/train/aiqa-train.jsonl: aiqa-style questions on corpus/ (kept apart from
+  eval/dev.jsonl), asked of the corpus and of a copy with their evidence sentences deleted.
 A run is labelled answerable when a retrieved sentence holds a gold answer, whatever the corpus was.
 
 Two gradient-boosted tree ensembles: a sentence ranker (is this sentence the answer?) and an answerability
@@ -60,7 +60,9 @@ from aiqa.settings import Settings  # noqa: E402
 from aiqa.store import SCHEMA_VERSION  # noqa: E402
 
 TRAIN_FILES = [REPO / "eval/ext/train/cmrc2018-trial-train.json", REPO / "eval/ext/train/drcd-dev-train.json"]
-AIQA_QUESTIONS = REPO / "eval/extra.jsonl"
+# Questions in the style of the aiqa corpus, apart from eval/dev.jsonl: the 29 of eval/extra.jsonl
+# and 34 more written for training (eval/train/aiqa-train.jsonl).
+AIQA_QUESTIONS = [REPO / "eval/extra.jsonl", REPO / "eval/train/aiqa-train.jsonl"]
 AIQA_CORPUS = REPO / "corpus"
 OUTPUT = REPO / "src/aiqa" / MODEL_FILE
 FOLDS = 5
@@ -142,15 +144,16 @@ def wikipedia_articles() -> tuple[list[tuple[str, str, str]], list[Question]]:
 def aiqa_questions() -> list[Question]:
     return [
         Question(g.id, g.question, g.answers, g.evidence[0].doc if g.evidence else f"none:{g.id}")
-        for g in read_gold(AIQA_QUESTIONS)
+        for path in AIQA_QUESTIONS
+        for g in read_gold(path)
     ]
 
 
-def aiqa_deleted_corpus(questions_path: Path, target: Path) -> None:
+def aiqa_deleted_corpus(target: Path) -> None:
     """corpus/ with every sentence holding an evidence quote of the aiqa training questions removed."""
     target.mkdir(parents=True)
     quotes: dict[str, list[str]] = {}
-    for gold in read_gold(questions_path):
+    for gold in (g for path in AIQA_QUESTIONS for g in read_gold(path)):
         for evidence in gold.evidence:
             quotes.setdefault(evidence.doc, []).append(evidence.quote)
     for path in sorted(AIQA_CORPUS.iterdir()):
@@ -189,16 +192,23 @@ def ask_all(corpus: Path, index: Path, questions: list[Question], kind: str) -> 
         terms = question_terms(query, pipeline.index.idf)
         found = candidates(passages)
         rows = sentence_features(query, terms, passages, found)
-        answers = [score_normalize(a) for a in question.answers]
-        labels = np.array([holds_answer(score_normalize(c.text), answers) for c in found], dtype=bool)
+        labels = np.array(
+            [holds_answer(score_normalize(c.text), question.answers) for c in found], dtype=bool
+        )
         runs.append(Run(question, kind, query, terms, passages, found, rows, labels))
     print(f"  {kind:<10} {corpus.name:<22} {len(runs)} questions, embedder {pipeline.choice.embedder.id}")
     return runs
 
 
 def holds_answer(sentence: str, answers: list[str]) -> bool:
-    """The sentence holds a gold answer, or is part of a long answer that spans sentences."""
-    return any(a and (a in sentence or (len(sentence) >= 8 and sentence in a)) for a in answers)
+    """The sentence holds a gold answer (every member of a list answer, as scoring counts it), or
+    is part of a long answer that spans sentences."""
+    return any(
+        all(score_normalize(m) in sentence for m in a.split("；"))
+        or (len(sentence) >= 8 and sentence in score_normalize(a))
+        for a in answers
+        if score_normalize(a)
+    )
 
 
 def choose_companion_ratio(ranked: list[Run]) -> float:
@@ -276,6 +286,9 @@ def question_row(run: Run, logits: np.ndarray, mask_dense: bool) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--work", type=Path, help="keep corpora and indexes here (reused when present)")
+    parser.add_argument(
+        "--out", type=Path, default=OUTPUT, help="where to write the model (default: the shipped file)"
+    )
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="aiqa-train-"))
     articles, wiki = wikipedia_articles()
@@ -295,7 +308,7 @@ def main() -> None:
         runs += ask_all(cut, work / f"index-wiki-{h}-deleted", mine, "deleted")
     aiqa = aiqa_questions()
     if not (work / "aiqa-deleted").exists():
-        aiqa_deleted_corpus(AIQA_QUESTIONS, work / "aiqa-deleted")
+        aiqa_deleted_corpus(work / "aiqa-deleted")
     aiqa_copy = work / "aiqa"
     if not aiqa_copy.exists():
         shutil.copytree(AIQA_CORPUS, aiqa_copy)
@@ -373,10 +386,10 @@ def main() -> None:
             "sentences": int(sum(len(runs[i].labels) for i in ranked)),
         },
     )
-    OUTPUT.write_text(
+    args.out.write_text(
         json.dumps(model.model_dump(), ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8"
     )
-    print(f"wrote {OUTPUT.relative_to(REPO)}")
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":
