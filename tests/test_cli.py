@@ -109,3 +109,29 @@ def test_eval_prints_metrics_per_language_and_writes_rows(corpus_copy: Path, tmp
         assert label in result.stdout
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(rows) == 36 and rows[0]["id"] == "dev-001" and "citations" in rows[0]
+
+
+def test_ask_history_rewrites_a_follow_up_and_json_keeps_chinese(corpus_copy: Path, tmp_path: Path) -> None:
+    result = aiqa(
+        "ask",
+        "--json",
+        "--history",
+        "广州市海珠区人工智能发展局的工作重点是什么？",
+        "那它是什么时候成立的？",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["rewritten"] == "广州市海珠区人工智能发展局是什么时候成立的？"
+    assert "2025年12月" in data["answer"] and "\\u" not in result.stdout
+
+
+def test_version_and_flags_in_help(tmp_path: Path) -> None:
+    from aiqa import __version__
+
+    assert aiqa("--version", cwd=tmp_path).stdout.strip() == f"aiqa {__version__}"
+    for command, flag in (("ask", "--json"), ("index", "--rebuild"), ("serve", "--share")):
+        line = next(
+            line for line in aiqa(command, "--help", cwd=tmp_path).stdout.splitlines() if flag in line
+        )
+        assert "<bool>" not in line, line

@@ -10,7 +10,7 @@ from pathlib import Path
 import jieba
 import pytest
 
-from aiqa.jiebadict import LazyTokenizer, _cache_path
+from aiqa.jiebadict import LazyTags, LazyTokenizer, _cache_path
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -83,3 +83,16 @@ def test_concurrent_first_use(plain, private_cache: Path) -> None:
     with ThreadPoolExecutor(max_workers=16) as pool:
         results = list(pool.map(lambda t: list(lazy.cut_for_search(t, HMM=False)), texts * 3))
     assert results == [list(plain.cut_for_search(t, HMM=False)) for t in texts * 3]
+
+
+def test_tags_are_jieba_s_dictionary_tags_from_the_cache_and_without_it(plain, private_cache: Path) -> None:
+    import jieba.posseg
+
+    expected = jieba.posseg.POSTokenizer(plain).word_tag_tab
+    first = LazyTags()  # no cache yet: reads the dictionary, then writes the cache
+    assert _cache_path("tags") and _cache_path("tags").exists()
+    second = LazyTags()
+    words = {word for text in _texts() for word in plain.cut(text, HMM=False)}
+    assert {w: second.get(w) for w in words} == {w: expected.get(w) for w in words}
+    assert {w: first.get(w) for w in words} == {w: expected.get(w) for w in words}
+    assert any(second.get(w) == "ns" for w in words) and any(second.get(w) == "v" for w in words)

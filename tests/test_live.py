@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -85,3 +88,27 @@ def test_status_reports_a_vanished_corpus_instead_of_failing(corpus_copy, tmp_pa
     status = live.status()
     assert status.problem is not None and "does not exist" in status.problem
     assert not status.changes.any and status.chunks > 0
+
+
+def test_an_index_built_by_another_process_is_loaded_before_the_next_question(live, corpus_copy, tmp_path):
+    before = live.current
+    assert not live.current.ask(NEW_QUESTION).answerable
+    (corpus_copy / "qingtian.txt").write_text(NEW_FACT, encoding="utf-8")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AIQA_")}
+    environment.update(
+        AIQA_EMBEDDER="offline", AIQA_CORPUS=str(corpus_copy), AIQA_INDEX=str(tmp_path / "index")
+    )
+    built = subprocess.run(
+        [sys.executable, "-m", "aiqa", "index"], env=environment, capture_output=True, text=True, timeout=120
+    )
+    assert built.returncode == 0, built.stderr
+    answer = live.current.ask(NEW_QUESTION)
+    assert live.current is not before
+    assert answer.answerable and "2024年3月15日" in answer.answer
+    status = live.status()
+    assert status.loaded_from_disk == live.current.index.manifest.built_at
+    from aiqa.ui import _status_html  # gradio: imported only here
+
+    assert "UTC by another process, loaded" in _status_html(status)
+    assert not status.changes.any and status.documents == 6
+    assert live.current is live.current, "an unchanged index on disk is not loaded again"

@@ -38,6 +38,7 @@ _SENTENCE_END = re.compile(r"(?:[。！？；!?;]+|…+|\.(?=\s))[”’」』�
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _TOKEN_CHAR = re.compile(r"[\w\u3400-\u9fff]")
+_NUMBER_WORD = re.compile(r"[0-9０-９.．%％]+")
 
 
 @cache
@@ -154,6 +155,36 @@ def _jieba():
         tokenizer = LazyTokenizer()
         tokenizer.initialize()
     return tokenizer
+
+
+@cache
+def _tags():
+    from .jiebadict import LazyTags
+
+    with _jieba_lock:
+        return LazyTags()
+
+
+def tagged_words(text: str) -> list[tuple[str, str]]:
+    """jieba's dictionary words of `text` with their part-of-speech tags (jieba.posseg's tag set):
+    "m" for numbers, "eng" for Latin words, "x" for punctuation and anything the dictionary lacks.
+
+    Without jieba's HMM: it glues unknown runs into words ("温州市人工智能局是…" gives 局是), where
+    jieba.posseg's own model would tag them; a name the dictionary lacks stays in single characters.
+    """
+    tags = _tags()
+    tagged = []
+    for word in _jieba().cut(text, HMM=False):
+        tag = tags.get(word)
+        if tag is None:
+            if _NUMBER_WORD.fullmatch(word):
+                tag = "m"
+            elif word.isascii() and _TOKEN_CHAR.search(word):
+                tag = "eng"
+            else:
+                tag = "x"
+        tagged.append((word, tag))
+    return tagged
 
 
 def words(normalized: str) -> list[str]:

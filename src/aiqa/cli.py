@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
     from .models import Answer
     from .pipeline import Pipeline
     from .store import Progress as ProgressCallback
+
+# The line under an answer to a follow-up, in the question's language: what was actually asked.
+UNDERSTOOD_AS = {"zh-Hans": "理解为：", "zh-Hant": "理解為：", "en": "Understood as: "}
 
 app = typer.Typer(
     add_completion=False,
@@ -55,6 +59,30 @@ AnswererOption = Annotated[
         "(env AIQA_ANSWERER; default auto).",
     ),
 ]
+
+
+# Typer labels a boolean flag with a value type (`--json <bool>`); a flag takes no value.
+FLAG = ""
+
+
+def _version(show: bool) -> None:
+    if show:
+        from . import __version__
+
+        out.print(f"aiqa {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_version, metavar=FLAG, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """aiqa: ask questions about a corpus of Chinese documents and get answers with exact citations."""
 
 
 class _Handler(logging.Handler):
@@ -115,7 +143,9 @@ def _fail(error: AiqaError) -> None:
 def index_command(
     corpus: CorpusOption = None,
     index: IndexOption = None,
-    rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-chunk and re-embed every file.")] = False,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", metavar=FLAG, help="Re-chunk and re-embed every file.")
+    ] = False,
 ) -> None:
     """Build or update the index; only files that changed are processed again."""
     from .embedders import choose_embedder
@@ -148,8 +178,18 @@ def index_command(
 def ask_command(
     question: Annotated[str, typer.Argument(help="The question, in Chinese (either script) or English.")],
     k: KOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", metavar=FLAG, help="Print exactly one JSON object.")
+    ] = False,
     answerer: AnswererOption = None,
+    history: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--history",
+            help="An earlier question of the conversation, oldest first (repeat the option); "
+            "the question is understood as a follow-up to them.",
+        ),
+    ] = None,
     corpus: CorpusOption = None,
     index: IndexOption = None,
 ) -> None:
@@ -165,19 +205,27 @@ def ask_command(
         with _progress(enabled=not as_json) as progress:
             pipeline = Pipeline.open(settings, progress=progress)
         if as_json:
-            answer = pipeline.ask(question, k=settings.k)
+            answer = pipeline.ask(question, k=settings.k, history=history)
         else:
             err.print(f"[dim]embedder: {escape(pipeline.choice.description)}[/]")
             _print_reranker(pipeline)
-            answer = _stream_draft(pipeline.ask_stream(question, k=settings.k))
+            answer = _stream_draft(pipeline.ask_stream(question, k=settings.k, history=history))
     except AiqaError as error:
         _fail(error)
     if as_json:
         sys.stdout.write(json.dumps(answer.to_json_dict(), ensure_ascii=False) + "\n")
         return
+    _print_answer(answer)
+
+
+def _print_answer(answer: Answer) -> None:
+    from .chinese import detect_language
+
     for notice in answer.notices:
         err.print(f"[yellow]notice:[/] {escape(notice)}")
     out.print(escape(answer.answer), style=None if answer.answerable else "yellow")
+    if answer.rewritten:
+        out.print(f"[dim]{UNDERSTOOD_AS[detect_language(answer.question)]}{escape(answer.rewritten)}[/]")
     for citation in answer.citations:
         out.print(
             f"\n[bold][{citation.n}][/] {escape(citation.title)} — {escape(citation.doc)} "
@@ -197,6 +245,77 @@ def _stream_draft(events: Iterator[str | Answer]) -> Answer:
                 draft += event
                 live.update(Text(draft, style="dim"), refresh=True)
     raise AssertionError("ask_stream ends with an Answer")
+
+
+CHAT_HELP = "Ask a question; follow-ups are understood from the earlier ones. /sources, /clear, /quit."
+
+
+@app.command("chat")
+def chat_command(
+    k: KOption = None,
+    answerer: AnswererOption = None,
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+) -> None:
+    """Answer questions in a terminal conversation: follow-ups ("它的局长是谁？") are understood.
+
+    /sources lists the passages retrieved for the last answer, /clear starts a new conversation,
+    /quit (or Ctrl-D) ends the session. Up and down arrows recall earlier lines.
+    """
+    from .pipeline import Pipeline, clean_question
+
+    with contextlib.suppress(ImportError):  # line editing and history, where the platform has it
+        import readline  # noqa: F401
+    try:
+        settings = _settings(corpus=corpus, index=index, k=k, answerer=answerer)
+        with _progress() as progress:
+            pipeline = Pipeline.open(settings, progress=progress)
+    except AiqaError as error:
+        _fail(error)
+    err.print(f"[dim]embedder: {escape(pipeline.choice.description)}[/]")
+    out.print(f"[dim]{CHAT_HELP}[/]")
+    history: list[str] = []
+    last: Answer | None = None
+    while True:
+        try:
+            line = input("> ").strip()
+        except EOFError:
+            out.print()
+            return
+        if not line:
+            continue
+        if line in {"/quit", "/exit"}:
+            return
+        if line == "/clear":
+            history, last = [], None
+            out.print("[dim]New conversation.[/]")
+            continue
+        if line == "/sources":
+            _print_sources(last)
+            continue
+        if line.startswith("/"):
+            out.print(f"[yellow]Unknown command {escape(line)}.[/] {CHAT_HELP}")
+            continue
+        try:
+            question = clean_question(line)
+            last = _stream_draft(pipeline.ask_stream(question, k=settings.k, history=history))
+        except AiqaError as error:
+            err.print(f"[red]error:[/] {escape(str(error))}")
+            continue
+        history.append(question)
+        _print_answer(last)
+
+
+def _print_sources(answer: Answer | None) -> None:
+    if answer is None:
+        out.print("[dim]No answer yet.[/]")
+        return
+    for rank, passage in enumerate(answer.retrieved, start=1):
+        out.print(
+            f"[bold]{rank}.[/] {escape(passage.title)} — {escape(passage.doc)} "
+            f"[dim]chars {passage.start}–{passage.end}, score {passage.score:.3f}[/]"
+        )
+        out.print(textwrap.indent(escape(passage.text.strip()), "    "), highlight=False)
 
 
 @app.command("eval")
@@ -224,7 +343,9 @@ def eval_command(
         err.print(f"embedder: {escape(pipeline.choice.description)}")
         _print_reranker(pipeline)
         documents = {d.doc: d.text for d in load_corpus(settings.corpus)}
-        rows = evaluate(gold, lambda q: pipeline.ask(q, k=settings.k), documents, out=results)
+        rows = evaluate(
+            gold, lambda q, history: pipeline.ask(q, k=settings.k, history=history), documents, out=results
+        )
     except AiqaError as error:
         _fail(error)
     table = Table(title=f"{questions} — {len(rows)} questions, k={settings.k}")
@@ -259,7 +380,7 @@ def serve_command(
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (env AIQA_PORT; default 7860).")] = None,
     share: Annotated[
-        bool | None, typer.Option("--share/--no-share", help="Create a public Gradio link.")
+        bool | None, typer.Option("--share/--no-share", metavar=FLAG, help="Create a public Gradio link.")
     ] = None,
 ) -> None:
     """Start the chat UI (builds the index first if it is missing)."""

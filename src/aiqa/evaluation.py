@@ -9,7 +9,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 from pydantic import BaseModel, ValidationError
@@ -33,6 +33,8 @@ class GoldQuestion(BaseModel):
     evidence: list[Evidence] = []
     type: str = "factoid"
     lang: Literal["zh-Hans", "zh-Hant", "en"] = "zh-Hans"
+    # Earlier questions of a conversation, oldest first: the question is asked as a follow-up to them.
+    history: list[str] = []
 
     @property
     def answerable(self) -> bool:
@@ -170,9 +172,13 @@ def metrics_by_language(rows: list[Row]) -> dict[str, dict[str, float | None]]:
     return table
 
 
+class Ask(Protocol):
+    def __call__(self, question: str, *, history: list[str]) -> Answer: ...
+
+
 def evaluate(
     questions: Iterable[GoldQuestion],
-    ask: Callable[[str], Answer],
+    ask: Ask,
     documents: dict[str, str],
     out: Path | None = None,
     on_row: Callable[[Row], None] | None = None,
@@ -183,7 +189,7 @@ def evaluate(
         handle = stack.enter_context(open(out, "w", encoding="utf-8")) if out else None
         for gold in questions:
             started = time.perf_counter()
-            answer = ask(gold.question)
+            answer = ask(gold.question, history=gold.history)
             answer.latency_ms = round((time.perf_counter() - started) * 1000, 1)
             row = score(gold, answer, documents)
             rows.append(row)

@@ -3,16 +3,20 @@
 Questions keep using the Pipeline object they started with; a rebuild loads the new index into a
 new Pipeline and replaces the reference in one assignment, so no question ever sees half an index.
 A failed rebuild raises and leaves the current pipeline (and, by the store's atomic swap, the
-index directory) as it was.
+index directory) as it was. An index another process swaps in (`aiqa index` beside a running
+server) is loaded the same way before the next question.
 """
 
 from __future__ import annotations
 
+import os
+import threading
+
 from pydantic import BaseModel
 
 from .errors import AiqaError
-from .pipeline import Pipeline, build, make_answerers
-from .store import BuildReport, CorpusChanges, Progress, load_index
+from .pipeline import Pipeline, build, chunking_params, make_answerers
+from .store import BuildReport, CorpusChanges, Progress, incompatibility, load_index, read_manifest
 
 
 class IndexStatus(BaseModel):
@@ -26,28 +30,67 @@ class IndexStatus(BaseModel):
     built_at: str
     changes: CorpusChanges
     problem: str | None = None  # why the corpus could not be compared with the index
+    # When another process (`aiqa index`) swapped in the index answered from: when that one was built.
+    loaded_from_disk: str | None = None
 
 
 class LivePipeline:
     def __init__(self, pipeline: Pipeline) -> None:
         self._pipeline = pipeline
+        self._seen = _manifest_stamp(pipeline)
+        self._loading = threading.Lock()
+        self.loaded_from_disk: str | None = None
 
     @property
     def current(self) -> Pipeline:
+        """The pipeline to answer the next question with: the index on disk, if another process replaced it."""
+        self._follow_disk()
         return self._pipeline
 
     def rebuild(self, *, progress: Progress | None = None) -> BuildReport:
         """Update the index incrementally, then swap in a pipeline over it; concurrent builds are refused."""
         old = self._pipeline
         report = build(old.settings, progress=progress, choice=old.choice)
+        self._swap_in(old, report)
+        self.loaded_from_disk = None
+        return report
+
+    def _swap_in(self, old: Pipeline, report: BuildReport | None) -> None:
         index = load_index(old.settings.index)
         self._pipeline = Pipeline(
             old.settings, old.choice, index, make_answerers(old.settings, index), report, old.reranker
         )
-        return report
+        self._seen = _manifest_stamp(self._pipeline)
+
+    def _follow_disk(self) -> None:
+        """Load the index another process swapped in. A stat per question: the swap renames the
+        directory, so the manifest's inode or mtime changes; the manifest is read only then."""
+        old = self._pipeline
+        if _manifest_stamp(old) == self._seen:
+            return
+        with self._loading:
+            old = self._pipeline
+            stamp = _manifest_stamp(old)
+            if stamp == self._seen:
+                return
+            try:
+                manifest = read_manifest(old.settings.index)
+            except AiqaError:
+                manifest = None
+            # A missing, damaged or incompatible index on disk: keep answering from the loaded one
+            # (the status shows the corpus changes); a manifest equal to ours is a no-op rewrite.
+            if (
+                manifest is None
+                or manifest == old.index.manifest
+                or incompatibility(manifest, old.choice.embedder, chunking_params(old.settings))
+            ):
+                self._seen = stamp
+                return
+            self._swap_in(old, None)
+            self.loaded_from_disk = manifest.built_at
 
     def status(self) -> IndexStatus:
-        pipeline = self._pipeline
+        pipeline = self.current
         manifest = pipeline.index.manifest
         try:
             changes, problem = pipeline.corpus_changes(), None
@@ -64,4 +107,13 @@ class LivePipeline:
             built_at=manifest.built_at,
             changes=changes,
             problem=problem,
+            loaded_from_disk=self.loaded_from_disk,
         )
+
+
+def _manifest_stamp(pipeline: Pipeline) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(pipeline.settings.index / "manifest.json")
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns

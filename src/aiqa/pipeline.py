@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 
 from .answer.answerer import ExtractiveAnswerer
 from .answering import Answerer, Draft
 from .chinese import detect_language
 from .chunking import ChunkingParams
+from .condense import condense
 from .embedders import EmbedderChoice, choose_embedder
 from .errors import IndexStateError, QuestionError, SettingsError
 from .llm import LLMAnswerer, LLMConfig
@@ -120,16 +121,29 @@ class Pipeline:
     def corpus_changes(self) -> CorpusChanges:
         return corpus_changes(self.settings.corpus, self.index.manifest)
 
-    def ask(self, question: str, k: int | None = None, answerer: str | None = None) -> Answer:
-        for event in self.ask_stream(question, k, answerer):
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        answerer: str | None = None,
+        history: Sequence[str] | None = None,
+    ) -> Answer:
+        for event in self.ask_stream(question, k, answerer, history):
             if isinstance(event, Answer):
                 return event
         raise AssertionError("ask_stream ends with an Answer")
 
     def ask_stream(
-        self, question: str, k: int | None = None, answerer: str | None = None
+        self,
+        question: str,
+        k: int | None = None,
+        answerer: str | None = None,
+        history: Sequence[str] | None = None,
     ) -> Iterator[str | Answer]:
         """Text deltas of the answer as it is composed, then the final Answer.
+
+        `history` holds the earlier questions of the conversation, oldest first; a follow-up that
+        leans on them is rewritten into a self-contained question before retrieval.
 
         The final answer may differ from the concatenated deltas (an LLM draft is checked after it
         is generated); front ends replace what they streamed with it.
@@ -137,7 +151,12 @@ class Pipeline:
         started = time.perf_counter()
         question = clean_question(question)
         k = k or self.settings.k
-        query = make_query(question, self.index.lexicon if detect_language(question) == "en" else None)
+        llm = self.answerers.get("llm")
+        rewritten = condense(question, history or [], llm.condense if isinstance(llm, LLMAnswerer) else None)
+        asked = rewritten or question
+        query = make_query(asked, self.index.lexicon if detect_language(asked) == "en" else None)
+        # The answer is in the language the user asked in, whatever the carried-over words are in.
+        query = replace(query, language=detect_language(question))
         retrieved = self.retriever().retrieve(query, max(k, RETRIEVED_SHOWN))
         chosen = self.answerers[answerer or next(iter(self.answerers))]
         draft = None
@@ -149,6 +168,7 @@ class Pipeline:
         assert draft is not None, f"answerer {chosen.name} ended its stream without a draft"
         yield Answer(
             question=question,
+            rewritten=rewritten,
             answer=draft.answer,
             answerable=draft.answerable,
             citations=draft.citations,

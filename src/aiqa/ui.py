@@ -343,7 +343,11 @@ def _status_html(status: IndexStatus) -> str:
         )
     else:
         built = status.built_at.replace("T", " ").replace("+00:00", " UTC")
-        rendered.append(f'<span class="aiqa-chip ok">Index up to date · built {html.escape(built)}</span>')
+        # An index `aiqa index` swapped in beside the server: loaded, and said so.
+        loaded = " by another process, loaded" if status.loaded_from_disk else ""
+        rendered.append(
+            f'<span class="aiqa-chip ok">Index up to date · built {html.escape(built)}{loaded}</span>'
+        )
     return f'<div class="aiqa-status">{"".join(rendered)}</div>'
 
 

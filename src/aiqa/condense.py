@@ -1,0 +1,452 @@
+"""Condense a follow-up question into a self-contained one, from the questions asked before it.
+
+Retrieval sees one question; "它的局长是谁？" after a question about an AI bureau retrieves every
+bureau's head. A follow-up leans on the conversation in three general ways, recognized here by
+linguistic signals (jieba part-of-speech tags, English pronouns), never by corpus strings:
+
+- an anaphor: a third-person pronoun or demonstrative (它/他/她/其/该/这个/那里…, it/they/there…)
+  is replaced by the entity the conversation is about;
+- an entity switch: "那X呢？" / "X呢？" / "and X?" / "what about X?" asks the previous question
+  again about X, so X takes the place of the previous question's entity;
+- a missing subject: a short question naming nothing ("什么时候成立的？") gets the entity put
+  in front.
+
+A question showing none of these is self-contained and never rewritten. With an LLM configured the
+rewrite is asked of it first (the usual condense-question step); an LLM rewrite that drops one of the
+question's own content words is not trusted, and the rules here are used instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from .chinese import Language, detect_language, normalize, tagged_words, to_simplified, tokenize
+from .errors import LLMError
+
+# Earlier turns looked at: an entity named further back than this is rarely what "它" means.
+MAX_TURNS = 6
+# A question naming no entity is taken as leaning on the conversation only when it is this short
+# (Han characters): "局长是谁？", "什么时候成立的？". Longer questions without a proper noun, such as
+# "各地推动数据产业区域集聚，探索形成了哪五类数据产业组织新形态？", describe their own subject.
+# Chosen on the tuning half of eval/conversations.jsonl and checked against every question of
+# eval/dev.jsonl and eval/extra.jsonl, none of which it rewrites.
+MISSING_SUBJECT_MAX_CHARS = 12
+
+# An LLM-backed rewriter: (question, earlier questions) -> the self-contained question.
+Rewriter = Callable[[str, list[str]], str]
+
+_INTERROGATIVE = re.compile(r"谁|什么|哪|怎|几|何|多少|为啥")
+# Third-person pronouns and demonstratives; 其他/其余/其实 and the like are not references.
+_ANAPHOR_START = "它他她其该此这那"
+_NOT_ANAPHOR = {
+    "其他",
+    "其它",
+    "其余",
+    "其实",
+    "其次",
+    "这样",
+    "那样",
+    "这么",
+    "那么",
+    "此外",
+    "这时",
+    "那时",
+}
+_PERSONAL = {"它", "它们", "他", "他们", "她", "她们"}
+_PLACES = {"这里", "那里", "这儿", "那儿", "此地", "该地", "当地", "本地"}
+_DEFINITION = re.compile(r"^(?:什么是|什麼是|何为|何為|何谓|何謂)")
+_DISCOURSE = {"那", "那么"}  # "so, then": opens a follow-up, refers to nothing itself
+_CLASSIFIER_DEMONSTRATIVE = re.compile(r"^(?:这|那|该|此)(?:个|些|家|位|座|所|项|种|类|次|场|批)?")
+_PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff](?:省|市|县|区|镇|州|新区)$")
+_NOMINAL_TAGS = {"n", "ng", "nr", "ns", "nt", "nz", "nrt", "nrfg", "l", "j", "eng", "vn", "zg", "s", "title"}
+_PROPER_TAGS = {"nr", "ns", "nt", "nz", "nrt", "nrfg", "j", "eng", "title"}
+# Characters that end the name of an organization or a place (局, 中心, 公司, 新区…).
+_NAME_END = set("局署处厅委会院所心司团港园区市县省镇州部办馆")
+_CLAUSE_END = set("，,。？?！!；;：:")
+# A book title or a short quoted name is one proper noun: 《中国经营报》, “中国数谷”, 「模速空間」.
+_TITLE = re.compile(r"《[^》]{1,40}》|“[^”]{1,12}”|「[^」]{1,12}」")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+
+_EN_PRONOUN = re.compile(
+    r"\b(it|its|they|their|them|he|his|him|she|her|this|these|those|there)\b", re.IGNORECASE
+)
+_EN_EXISTENTIAL = re.compile(
+    r"\b(?:is|are|was|were|be|been)\s+there\b|\bthere\s+(?:is|are|was|were|be)\b", re.I
+)
+_EN_ADMINISTRATIVE = re.compile(
+    r"\b(?:Municipal|Municipality|City|District|County|Province|Provincial|Prefecture|Town|New Area)\b"
+)
+_EN_POSSESSIVE = {"its", "their", "his", "her"}
+_EN_SWITCH = re.compile(
+    r"^\s*(?:and|what about|how about)\s+(?:in\s+|for\s+)?(?P<x>[^?？]+?)\s*[?？.]?\s*$", re.I
+)
+_EN_QUESTION_WORD = re.compile(r"\b(?:what|when|who|whom|which|where|how|why|whose)\b", re.I)
+# A name in an English question: capitalized words (with "of", "and", "the" and parentheses between
+# them) or a run of Chinese characters.
+_EN_NAME = re.compile(
+    r"(?:[A-Z][\w’'-]*|[\u3400-\u9fff][\u3400-\u9fff()（）]*)"
+    r"(?:(?:\s+(?:of|and|for|the)\s+|\s*[(（]\s*|\s*[)）]\s*|\s+|’s\s+|'s\s+)"
+    r"(?:[A-Z][\w’'-]*|[\u3400-\u9fff][\u3400-\u9fff()（）]*)[)）]?)*"
+)
+_EN_FUNCTION_WORDS = {
+    "what", "when", "who", "whom", "which", "where", "how", "why", "whose", "in", "on", "at", "the",
+    "a", "an", "did", "does", "do", "is", "are", "was", "were", "and", "apart", "from", "for", "of",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str
+    tag: str
+    start: int
+    end: int
+
+    @property
+    def nominal(self) -> bool:
+        return self.tag in _NOMINAL_TAGS
+
+    @property
+    def proper(self) -> bool:
+        return self.tag in _PROPER_TAGS or bool(_PLACE_SUFFIX.search(self.text))
+
+    @property
+    def place(self) -> bool:
+        return self.tag == "ns" or bool(_PLACE_SUFFIX.search(self.text))
+
+
+@dataclass(frozen=True)
+class _Edit:
+    start: int
+    end: int
+    text: str
+
+
+def condense(question: str, history: Sequence[str], rewriter: Rewriter | None = None) -> str | None:
+    """The self-contained form of a follow-up question, or None when it needs none."""
+    earlier = [turn.strip() for turn in history if turn and turn.strip()][-MAX_TURNS:]
+    if not earlier or not leans_on_context(question):
+        return None
+    if rewriter is not None:
+        try:
+            rewritten = rewriter(question, earlier).strip()
+        except LLMError:
+            rewritten = ""
+        if rewritten and rewritten != question and keeps_content_words(question, rewritten):
+            return rewritten
+    resolved: list[str] = []
+    for turn in earlier:
+        resolved.append(_rewrite(turn, resolved) or turn)
+    return _rewrite(question, resolved)
+
+
+def leans_on_context(question: str) -> bool:
+    """Whether the question refers to something only the conversation names."""
+    if detect_language(question) == "en":
+        return bool(_en_switch(question) or _en_anaphors(question))
+    tokens = _tag(question)
+    return bool(_zh_switch(tokens) or _zh_anaphors(tokens) or _missing_subject(tokens))
+
+
+def keeps_content_words(question: str, rewritten: str) -> bool:
+    """Every content word of the question, other than its anaphors, is in the rewrite."""
+    target = normalize(rewritten)
+    if detect_language(question) == "en":
+        words = {w.lower() for w in re.findall(r"[A-Za-z]{3,}", question)} - _EN_FUNCTION_WORDS
+        words -= {m.group(1).lower() for m in _EN_PRONOUN.finditer(question)}
+        words -= {"about", "that"}
+        return all(word in target for word in words)
+    anaphors = {normalize(t.text) for t in _zh_anaphors(_tag(question))}
+    words = [w for w in tokenize(normalize(question)) if w not in anaphors and w not in _DISCOURSE]
+    return all(word in target for word in words if _HAN.search(word))
+
+
+def _rewrite(question: str, resolved: list[str]) -> str | None:
+    """The code path: the follow-up with the conversation's entity or attribute carried over."""
+    previous = next((turn for turn in reversed(resolved) if _entity(turn)), None)
+    if previous is None:
+        return None
+    entity = _entity(previous)
+    assert entity is not None
+    language = detect_language(question)
+    if language == "en":
+        switched = _en_switch(question)
+        if switched:
+            return _switch(previous, switched)
+        edits = [_en_edit(match, entity.text) for match in _en_anaphors(question)]
+    else:
+        tokens = _tag(question)
+        switched = _zh_switch(tokens)
+        if switched:
+            return _switch(previous, question[switched[0].start : switched[-1].end])
+        edits = _zh_edits(tokens, entity.text)
+    rewritten = _apply(question, edits, language)
+    return rewritten if rewritten != question else None
+
+
+# --- Chinese ------------------------------------------------------------------------------------
+
+
+def _tag(text: str) -> list[_Token]:
+    """Tagged words of the question, found on its Simplified form, located in the original.
+
+    Traditional→Simplified conversion keeps one character per character, so offsets carry over;
+    a book title 《…》 is one proper token.
+    """
+    simplified = to_simplified(text)
+    if len(simplified) != len(text):
+        simplified = text
+    tokens: list[_Token] = []
+    position = 0
+    for word, tag in tagged_words(simplified):
+        end = position + len(word)
+        tokens.append(_Token(text[position:end], tag, position, end))
+        position = end
+    return _merge_titles(text, tokens)
+
+
+def _merge_titles(text: str, tokens: list[_Token]) -> list[_Token]:
+    for match in _TITLE.finditer(text):
+        inside = [t for t in tokens if t.start >= match.start() and t.end <= match.end()]
+        if inside:
+            title = _Token(match.group(), "title", match.start(), match.end())
+            tokens = [t for t in tokens if t not in inside]
+            tokens.insert(
+                next((i for i, t in enumerate(tokens) if t.start > title.start), len(tokens)), title
+            )
+    return tokens
+
+
+def _content(tokens: list[_Token]) -> list[_Token]:
+    return [t for t in tokens if t.tag not in {"x", "w"} and t.text.strip()]
+
+
+def _zh_switch(tokens: list[_Token]) -> list[_Token] | None:
+    """The X of "那X呢？" / "X呢？": a new entity asked about in the previous question's terms."""
+    words = _content(tokens)
+    if len(words) < 2 or words[-1].text != "呢":
+        return None
+    middle = words[:-1]
+    if middle[0].text in _DISCOURSE:
+        middle = middle[1:]
+    # A noun phrase: it opens and closes with nouns ("和南京相比呢？" compares, it does not switch).
+    if not middle or any(_INTERROGATIVE.search(t.text) or t.tag.startswith("r") for t in middle):
+        return None
+    ends = (middle[0], middle[-1])
+    return middle if all(t.nominal or t.proper for t in ends) else None
+
+
+def _zh_anaphors(tokens: list[_Token]) -> list[_Token]:
+    found = []
+    for i, token in enumerate(tokens):
+        text = to_simplified(token.text)
+        if text in _PLACES or (text in _DISCOURSE and i == 0 and len(_content(tokens)) > 1):
+            found.append(token)
+            continue
+        if not token.tag.startswith("r") or text[0] not in _ANAPHOR_START:
+            continue
+        if text in _NOT_ANAPHOR or _INTERROGATIVE.search(text):
+            continue
+        # "…的那座城市": a demonstrative after a relative clause is described by it, not by the conversation.
+        if i > 0 and tokens[i - 1].text == "的":
+            continue
+        # "温州哪位官员…把数据比作它消耗的能源": a name earlier in the question is what it refers to.
+        if any(t.proper for t in tokens[:i]):
+            continue
+        found.append(token)
+    return found
+
+
+def _missing_subject(tokens: list[_Token]) -> bool:
+    words = _content(tokens)
+    # "什么是人工智能？" asks for a definition: its subject is the concept it names.
+    if (
+        not words
+        or _DEFINITION.match("".join(t.text for t in words))
+        or any(t.proper or (t.tag in {"m", "t"} and any(c.isdigit() for c in t.text)) for t in words)
+    ):
+        return False
+    return sum(len(_HAN.findall(t.text)) for t in words) <= MISSING_SUBJECT_MAX_CHARS
+
+
+def _zh_edits(tokens: list[_Token], entity: str) -> list[_Edit]:
+    anaphors = _zh_anaphors(tokens)
+    if not anaphors:
+        if not _missing_subject(tokens):
+            return []
+        first = _content(tokens)[0]
+        return [_Edit(first.start, first.start, entity + ("的" if first.nominal else ""))]
+    edits = []
+    for token in anaphors:
+        text = to_simplified(token.text)
+        if text in _DISCOURSE:
+            edits.append(_Edit(token.start, token.end, ""))
+        elif text in _PERSONAL or text in _PLACES or (text[0] == "那" and text[1:] in _PERSONAL):
+            # ("那它" is one jieba word)
+            edits.append(_Edit(token.start, token.end, entity))
+        elif text == "其":
+            edits.append(_Edit(token.start, token.end, entity + "的"))
+        elif text.startswith("其"):  # 其中, 其间: "in it"
+            edits.append(_Edit(token.start, token.start + 1, entity))
+        else:
+            edits.append(_demonstrative_edit(token, tokens, entity))
+    return edits
+
+
+def _demonstrative_edit(token: _Token, tokens: list[_Token], entity: str) -> _Edit:
+    """这个/该/这家…: the demonstrative (with its noun, when the entity is one of those) becomes the entity."""
+    text = to_simplified(token.text)
+    determiner = _CLASSIFIER_DEMONSTRATIVE.match(text)
+    length = determiner.end() if determiner else 1
+    head, end = text[length:], token.end
+    if not head:
+        following = next((t for t in tokens if t.start == token.end), None)
+        if following is not None and following.nominal:
+            head, end = to_simplified(following.text), following.end
+    if head and to_simplified(entity).endswith(head[-1]):
+        return _Edit(token.start, end, entity)
+    return _Edit(token.start, token.start + length, entity)
+
+
+@dataclass(frozen=True)
+class _Entity:
+    text: str
+    places: str | None  # the place names that open it ("广州市海珠区"), replaced when only the place switches
+
+
+def _entity(question: str) -> _Entity | None:
+    """The entity a question is about: its first noun phrase holding a proper noun."""
+    if detect_language(question) == "en":
+        names = [_strip_function_words(m.group()) for m in _EN_NAME.finditer(question)]
+        names = [n for n in names if n]
+        if not names:
+            return None
+        name = max(names, key=len)
+        # "Wenzhou Municipal AI Bureau": the words before the first administrative word are places.
+        administrative = _EN_ADMINISTRATIVE.search(name)
+        opening = name[: administrative.start()].strip() if administrative else ""
+        return _Entity(name, opening or None)
+    tokens = _tag(question)
+    # The topic is named in the first clause: "2022年落地温州的麦田能源，在三年多时间里…".
+    clause_end = next((i for i, t in enumerate(tokens) if t.text in _CLAUSE_END), len(tokens))
+    run = _last_proper_run(tokens[:clause_end]) or _last_proper_run(tokens)
+    if run is None:
+        return None
+    # A name ends at its last proper noun or organization suffix: in "…发展局局长" the 局长 is the
+    # attribute asked about, not part of the entity.
+    last = max(i for i, t in enumerate(run) if t.proper or t.text[-1] in _NAME_END or _title_after_suffix(t))
+    run = run[: last + 1]
+    end = run[-1].start + 1 if _title_after_suffix(run[-1]) else run[-1].end
+    # The place names that open it: single characters between them belong to the name (温州|湾|新区).
+    places = 0
+    for i, token in enumerate(run):
+        if token.place:
+            places = i + 1
+        elif len(token.text) > 1:
+            break
+    text = question[run[0].start : end]
+    opening = question[run[0].start : run[places - 1].end] if 0 < places < len(run) else None
+    return _Entity(text, opening)
+
+
+def _last_proper_run(tokens: list[_Token]) -> list[_Token] | None:
+    """The last noun phrase holding a proper noun: the head of "…的麦田能源", not its modifier."""
+    runs: list[list[_Token]] = [[]]
+    for token in tokens:
+        if token.nominal or token.proper:
+            runs[-1].append(token)
+        elif runs[-1]:
+            runs.append([])
+    return next((r for r in reversed(runs) if any(t.proper for t in r)), None)
+
+
+def _title_after_suffix(token: _Token) -> bool:
+    """jieba's 局局长, 市市长: an organization suffix fused with the title of its head."""
+    return len(token.text) > 2 and to_simplified(token.text[0]) in _NAME_END
+
+
+def _strip_function_words(name: str) -> str:
+    words = name.split()
+    while words and words[0].lower() in _EN_FUNCTION_WORDS:
+        words = words[1:]
+    return " ".join(words)
+
+
+def _switch(previous: str, new: str) -> str | None:
+    """The previous question asked about `new`: its entity (or only its place names) replaced."""
+    entity = _entity(previous)
+    if entity is None:
+        return None
+    if detect_language(new) == "en":
+        # A name or two without an administrative word ("Nanjing") is taken for a place.
+        only_places = len(new.split()) <= 2 and not _EN_ADMINISTRATIVE.search(new)
+    else:
+        only_places = all(t.place for t in _content(_tag(new)))
+    old = entity.places if only_places and entity.places else entity.text
+    language = detect_language(previous)
+    if (
+        language == "en"
+        and re.match(r"the\s", new, re.I)
+        and re.search(r"\bthe\s+" + re.escape(old), previous)
+    ):
+        new = new[4:].lstrip()  # "when was the X…" asked about "the Y": one article
+    return previous.replace(old, _in_script(new, language), 1)
+
+
+# --- English ------------------------------------------------------------------------------------
+
+
+def _en_switch(question: str) -> str | None:
+    match = _EN_SWITCH.match(question)
+    if not match or _EN_QUESTION_WORD.search(match.group("x")) or _en_anaphors(match.group("x")):
+        return None
+    return match.group("x")
+
+
+def _en_anaphors(question: str) -> list[re.Match[str]]:
+    existential = [m.span() for m in _EN_EXISTENTIAL.finditer(question)]
+    return [
+        m
+        for m in _EN_PRONOUN.finditer(question)
+        if not (m.group(1).lower() == "there" and any(s <= m.start() < e for s, e in existential))
+        # "did Shenzhen's Longgang District unveil its …": a name earlier in the question is what it refers to.
+        and not any(_strip_function_words(n.group()) for n in _EN_NAME.finditer(question[: m.start()]))
+    ]
+
+
+def _en_edit(match: re.Match[str], entity: str) -> _Edit:
+    word = match.group(1).lower()
+    if word in _EN_POSSESSIVE:
+        replacement = entity + "'s"
+    elif word == "there":
+        replacement = "in " + entity
+    else:
+        replacement = entity
+    return _Edit(match.start(1), match.end(1), replacement)
+
+
+# --- shared -------------------------------------------------------------------------------------
+
+
+def _apply(question: str, edits: list[_Edit], language: Language) -> str:
+    for edit in sorted(edits, key=lambda e: e.start, reverse=True):
+        question = question[: edit.start] + _in_script(edit.text, language) + question[edit.end :]
+    return question
+
+
+def _in_script(text: str, language: Language) -> str:
+    """Carried-over words in the script of the question they go into."""
+    if language == "zh-Hant":
+        return _s2t().convert(text)
+    if language == "zh-Hans":
+        return to_simplified(text)
+    return text
+
+
+@cache
+def _s2t():
+    import opencc
+
+    return opencc.OpenCC("s2t")
