@@ -129,9 +129,15 @@ class ExtractiveAnswerer:
 
 
 def companions(ranked: list[tuple[Candidate, float]], ratio: float) -> list[Candidate]:
-    """The best candidate and those after it whose probability is at least `ratio` of the best's."""
+    """The best candidate and up to two more whose probability is at least `ratio` of the best's."""
     best_probability = ranked[0][1]
-    return [c for c, probability in ranked[:MAX_SENTENCES] if probability >= ratio * best_probability]
+    chosen: dict[str, Candidate] = {}
+    for candidate, probability in ranked:
+        if len(chosen) == MAX_SENTENCES or probability < ratio * best_probability:
+            break
+        # The same sentence retrieved from two copies of a report is quoted once.
+        chosen.setdefault(candidate.normalized, candidate)
+    return list(chosen.values())
 
 
 def _clause_score(terms: QuestionTerms, clause: str) -> float:
