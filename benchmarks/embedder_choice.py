@@ -29,7 +29,7 @@ CHOICES = ("offline", "auto")
 _DECISION = (
     "import time; from aiqa.embedders import choose_embedder; from aiqa.settings import Settings; "
     "started = time.perf_counter(); choice = choose_embedder(Settings()); "
-    "print(time.perf_counter() - started, choice.reason)"
+    "print(time.perf_counter() - started, choice.embedder.name, choice.fallback or '')"
 )
 
 
@@ -97,7 +97,7 @@ def main() -> None:
         decisions = [_decision({**env, "AIQA_EMBEDDER": "auto"}) for _ in range(options.runs)]
         seconds = [decision[0] for decision in decisions]
         print(f"the auto decision alone: median {statistics.median(seconds):.3f} s, max {max(seconds):.3f} s")
-        print(f"reason: {decisions[0][1]}")
+        print(f"chosen: {decisions[0][1]}")
 
 
 if __name__ == "__main__":

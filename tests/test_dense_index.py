@@ -42,6 +42,7 @@ def test_the_kind_follows_the_size() -> None:
 def test_an_hnsw_index_is_recorded_reused_incrementally_and_answers_like_exact_search(
     corpus_copy: Path, settings_for, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    exact_limit = dense_index.EXACT_LIMIT
     monkeypatch.setattr(dense_index, "EXACT_LIMIT", 50)
     settings = settings_for(corpus_copy)
     build(settings)
@@ -60,7 +61,8 @@ def test_an_hnsw_index_is_recorded_reused_incrementally_and_answers_like_exact_s
     stored = index.dense.reconstruct_n(0, index.dense.ntotal)
     np.testing.assert_allclose(stored, embedder.embed([c.indexed for c in index.chunks]), atol=1e-6)
 
-    monkeypatch.undo()
+    # Not monkeypatch.undo(): that would also drop conftest's AIQA_EMBEDDER=offline.
+    monkeypatch.setattr(dense_index, "EXACT_LIMIT", exact_limit)
     flat = settings_for(corpus_copy).with_overrides(index=tmp_path / "flat")
     build(flat)
     assert load_index(flat.index).manifest.dense == "flat"

@@ -150,13 +150,26 @@ def test_changed_corpus_is_detected_without_rebuilding(corpus_copy: Path, tmp_pa
     assert changes.describe() == "1 added, 1 changed"
 
 
-def test_an_index_from_another_embedder_is_never_used_silently(corpus_copy: Path, tmp_path: Path) -> None:
+def test_an_index_answers_with_its_own_embedder_and_never_silently_with_another(
+    corpus_copy: Path, tmp_path: Path
+) -> None:
     settings = Settings(corpus=corpus_copy, index=tmp_path / "index", embedder="offline")
     build_index(corpus_copy, settings.index, HashingEmbedder(dimension=256), PARAMS)
+    assert Pipeline.open(settings).choice.embedder.id == HashingEmbedder(dimension=256).id
+
+    with pytest.raises(IndexStateError, match=r"built with hashing .*AIQA_EMBEDDER=e5 .*run `aiqa index`"):
+        Pipeline.open(settings.with_overrides(embedder="e5"))
+
+    # Another version of the same kind of embedder made the vectors: they are not comparable.
+    manifest_path = settings.index / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["embedder"]["id"] = "offline:hashing-ngram-v0-256"
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(
-        IndexStateError, match=r"built with embedder offline:hashing-ngram-v1-256.*run `aiqa index`"
+        IndexStateError, match=r"built with embedder offline:hashing-ngram-v0-256.*run `aiqa index`"
     ):
         Pipeline.open(settings)
+
     report = build(settings)  # what the message says to run
     assert report.rebuilt and report.embedder == HashingEmbedder().id
     assert Pipeline.open(settings).ask("温州市人工智能局是什么时候成立的？").answerable

@@ -17,7 +17,17 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.live import Live
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -25,6 +35,7 @@ from .errors import AiqaError
 from .settings import AnswererChoice, Settings
 
 if TYPE_CHECKING:
+    from .embedders import EmbedderChoice
     from .models import Answer
     from .pipeline import Pipeline
     from .store import Progress as ProgressCallback
@@ -101,9 +112,16 @@ def _settings(**overrides: object) -> Settings:
         ) from None
 
 
+class _RateColumn(ProgressColumn):
+    """Items per second ("12.3/s"), once there is a rate to show."""
+
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed:.1f}/s" if task.speed else "", style="progress.data.speed")
+
+
 @contextmanager
 def _progress(enabled: bool = True) -> Iterator[ProgressCallback]:
-    """A progress callback drawing one bar per build stage on stderr.
+    """A progress callback drawing one bar per build stage on stderr, with its rate and time left.
 
     The bars start with the first report, so a command that builds nothing draws nothing.
     """
@@ -113,7 +131,10 @@ def _progress(enabled: bool = True) -> Iterator[ProgressCallback]:
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        _RateColumn(),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        TextColumn("left"),
         console=err,
         transient=True,
         disable=not enabled or not err.is_terminal,
@@ -154,7 +175,7 @@ def index_command(
     try:
         settings = _settings(corpus=corpus, index=index)
         choice = choose_embedder(settings)
-        err.print(f"embedder: {escape(choice.description)}")
+        _print_embedder(choice)
         with _progress() as progress:
             report = build(settings, rebuild=rebuild, progress=progress, choice=choice)
     except AiqaError as error:
@@ -167,7 +188,7 @@ def index_command(
         f"{len(report.removed)} removed, {len(report.unchanged)} unchanged)",
     )
     summary.add_row("chunks", f"{report.chunks} ({report.embedded_chunks} embedded)")
-    summary.add_row("embedder", report.embedder)
+    summary.add_row("embedder", choice.embedder.name)
     summary.add_row("seconds", f"{report.seconds:.2f}")
     if report.skipped:
         summary.add_row("skipped", ", ".join(report.skipped))
@@ -207,7 +228,7 @@ def ask_command(
         if as_json:
             answer = pipeline.ask(question, k=settings.k, history=history)
         else:
-            err.print(f"[dim]embedder: {escape(pipeline.choice.description)}[/]")
+            _print_embedder(pipeline.choice, style="dim")
             _print_reranker(pipeline)
             answer = _stream_draft(pipeline.ask_stream(question, k=settings.k, history=history))
     except AiqaError as error:
@@ -272,7 +293,7 @@ def chat_command(
             pipeline = Pipeline.open(settings, progress=progress)
     except AiqaError as error:
         _fail(error)
-    err.print(f"[dim]embedder: {escape(pipeline.choice.description)}[/]")
+    err.print(f"[dim]embedder: {escape(pipeline.choice.embedder.name)}[/]")
     out.print(f"[dim]{CHAT_HELP}[/]")
     history: list[str] = []
     last: Answer | None = None
@@ -340,7 +361,7 @@ def eval_command(
             raise AiqaError(f"Cannot write results to {results}; give --out a file in an existing directory.")
         with _progress() as progress:
             pipeline = Pipeline.open(settings, progress=progress)
-        err.print(f"embedder: {escape(pipeline.choice.description)}")
+        _print_embedder(pipeline.choice)
         _print_reranker(pipeline)
         documents = {d.doc: d.text for d in load_corpus(settings.corpus)}
         rows = evaluate(
@@ -358,6 +379,12 @@ def eval_command(
     out.print(table)
     if results:
         err.print(f"results written to {results}")
+
+
+def _print_embedder(choice: EmbedderChoice, style: str | None = None) -> None:
+    if choice.fallback:
+        err.print(f"[yellow]warning:[/] {escape(choice.fallback)}")
+    err.print(f"embedder: {escape(choice.embedder.name)}", style=style)
 
 
 def _print_reranker(pipeline: Pipeline) -> None:
@@ -391,7 +418,7 @@ def serve_command(
         settings = _settings(corpus=corpus, index=index, host=host, port=port, share=share)
         with _progress() as progress:
             pipeline = Pipeline.open(settings, progress=progress)
-        err.print(f"embedder: {escape(pipeline.choice.description)}")
+        _print_embedder(pipeline.choice)
         serve(settings, pipeline)
     except AiqaError as error:
         _fail(error)

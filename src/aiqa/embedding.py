@@ -8,8 +8,17 @@ from functools import lru_cache
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+from pydantic import BaseModel
 
 from .chinese import tokenize
+
+
+class EmbedderSpec(BaseModel):
+    """What the manifest needs to load the same embedder again for queries."""
+
+    kind: str  # a name of the registry in embedders.py
+    model: str  # what that kind loads: a model name or directory, or the hashing scheme
+    version: str  # the version of the package (or scheme) that made the vectors
 
 
 @runtime_checkable
@@ -17,10 +26,20 @@ class Embedder(Protocol):
     """Turns normalized text into L2-normalized float32 vectors of a fixed dimension."""
 
     @property
-    def id(self) -> str: ...
+    def id(self) -> str:
+        """Identity of the vectors: two embedders with one id give interchangeable vectors."""
+        ...
+
+    @property
+    def name(self) -> str:
+        """What the user is shown, e.g. "multilingual-e5-small (bundled, 4-bit)"."""
+        ...
 
     @property
     def dimension(self) -> int: ...
+
+    @property
+    def spec(self) -> EmbedderSpec: ...
 
     def embed(self, texts: Sequence[str], *, query: bool = False) -> np.ndarray: ...
 
@@ -48,6 +67,14 @@ class HashingEmbedder:
     @property
     def id(self) -> str:
         return f"offline:hashing-ngram-v1-{self._dimension}"
+
+    @property
+    def name(self) -> str:
+        return "hashing embedder (character n-grams and words, no model)"
+
+    @property
+    def spec(self) -> EmbedderSpec:
+        return EmbedderSpec(kind="offline", model=f"hashing-ngram-{self._dimension}", version="1")
 
     @property
     def dimension(self) -> int:

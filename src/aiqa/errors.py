@@ -21,7 +21,15 @@ class IndexStateError(AiqaError):
 
 
 class ModelError(AiqaError):
-    """An embedding or reranking model cannot be loaded."""
+    """An embedding or reranking model cannot be loaded.
+
+    `problem` is the same failure as a clause ("X could not be loaded (OSError)"), for a caller that
+    falls back to another model and says why in a sentence of its own.
+    """
+
+    def __init__(self, message: str, problem: str | None = None) -> None:
+        super().__init__(message)
+        self.problem = problem or message.rstrip(".")
 
 
 class LLMError(AiqaError):

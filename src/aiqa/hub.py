@@ -40,7 +40,8 @@ class Unavailable:
     problem: str
 
 
-def locate_model(name: str, hub_timeout: float) -> ModelSource | Unavailable:
+def locate_model(name: str, hub_timeout: float | None) -> ModelSource | Unavailable:
+    """Where `name` loads from; with `hub_timeout=None` only local directories and the cache count."""
     directory = Path(name).expanduser()
     if directory.is_dir():
         return ModelSource(name, str(directory.resolve()), "local directory", local_files_only=True)
@@ -52,6 +53,8 @@ def locate_model(name: str, hub_timeout: float) -> ModelSource | Unavailable:
     if isinstance(try_to_load_from_cache(name, "config.json"), str):
         # Cached models load without asking the hub, so a missing network costs nothing.
         return ModelSource(name, name, "local model cache", local_files_only=True)
+    if hub_timeout is None:
+        return Unavailable(f"{name} is not cached")
     if constants.is_offline_mode():
         return Unavailable(f"{name} is not cached and HF_HUB_OFFLINE is set")
     status = _hub_status(constants.ENDPOINT, name, hub_timeout)

@@ -97,7 +97,7 @@ class LivePipeline:
         except AiqaError as error:  # the corpus directory went away, say; the index still answers
             changes, problem = CorpusChanges(), str(error)
         return IndexStatus(
-            embedder=pipeline.choice.description,
+            embedder=pipeline.choice.embedder.name,
             answerers=pipeline.answerer_names,
             reranker=pipeline.reranker.description
             if pipeline.reranker and pipeline.settings.reranker

@@ -12,7 +12,7 @@ from .answering import Answerer, Draft
 from .chinese import detect_language
 from .chunking import ChunkingParams
 from .condense import condense
-from .embedders import EmbedderChoice, choose_embedder
+from .embedders import EmbedderChoice, choose_embedder, embedder_for_index
 from .errors import IndexStateError, QuestionError, SettingsError
 from .llm import LLMAnswerer, LLMConfig
 from .models import Answer
@@ -28,6 +28,7 @@ from .store import (
     corpus_changes,
     incompatibility,
     load_index,
+    outdated,
     read_manifest,
 )
 
@@ -87,16 +88,25 @@ class Pipeline:
     ) -> Pipeline:
         """Load the index, building it first when there is none, and updating it first when the
         corpus changed since it was built (where the caller allows building): offsets into a
-        changed file would cite the wrong text."""
-        choice = choose_embedder(settings)
+        changed file would cite the wrong text.
+
+        The embedder is the one the index's manifest names; the settings choose it only for a new
+        index, so asking never looks for models on the network."""
         report = None
         manifest = read_manifest(settings.index)
         if manifest is None:
             if not build_if_missing:
                 raise IndexStateError(f"There is no index in {settings.index}; run `aiqa index` to build it.")
+            choice = choose_embedder(settings)
             report = build(settings, progress=progress, choice=choice)
         else:
-            reason = incompatibility(manifest, choice.embedder, chunking_params(settings))
+            reason = outdated(manifest)
+            loaded = reason or embedder_for_index(manifest.embedder, settings)
+            if isinstance(loaded, str):
+                reason = loaded
+            else:
+                choice = EmbedderChoice(loaded)
+                reason = incompatibility(manifest, loaded, chunking_params(settings))
             if reason:
                 raise IndexStateError(
                     f"The index in {settings.index} cannot be used: {reason}; run `aiqa index`."
@@ -173,7 +183,7 @@ class Pipeline:
             answerable=draft.answerable,
             citations=draft.citations,
             retrieved=retrieved[:RETRIEVED_SHOWN],
-            embedder=self.choice.embedder.id,
+            embedder=self.choice.embedder.name,
             answerer=draft.answerer or chosen.name,
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
             notices=draft.notices,

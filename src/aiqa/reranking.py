@@ -51,7 +51,7 @@ class CrossEncoderReranker:
 @dataclass(frozen=True)
 class RerankerChoice:
     reranker: Reranker | None
-    reason: str  # one sentence for the CLI and the UI, like EmbedderChoice.reason
+    reason: str  # one sentence for the CLI and the UI, shown beside the embedder's name
 
     @property
     def description(self) -> str:

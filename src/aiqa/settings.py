@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-EmbedderChoice = Literal["auto", "offline", "sentence-transformers"]
+EmbedderName = Literal["auto", "e5", "offline", "sentence-transformers"]
 AnswererChoice = Literal["auto", "extractive", "llm"]
 
 
@@ -18,10 +18,12 @@ class Settings(BaseSettings):
     corpus: Path = Path("corpus")
     index: Path = Path("index")
 
-    embedder: EmbedderChoice = "auto"
-    embed_model: str = "BAAI/bge-m3"
+    embedder: EmbedderName = "auto"
+    # A sentence-transformers model name or directory; when set, `auto` uses it (downloading it if
+    # need be) instead of the bundled e5 (embedders.py).
+    embed_model: str | None = None
     embed_batch_size: int = Field(32, ge=1)
-    hub_timeout: float = Field(1.5, gt=0, description="seconds to wait for the model hub in auto mode")
+    hub_timeout: float = Field(1.5, gt=0, description="seconds to wait for the model hub for a named model")
     # None means the model family's own convention (see st_embedder.PROMPTS).
     embed_query_prompt: str | None = None
     embed_passage_prompt: str | None = None

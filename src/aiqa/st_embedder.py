@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .embedding import EmbedderSpec
 from .errors import ModelError
 from .hub import ModelSource
 
@@ -64,7 +65,8 @@ def load_model(kind: str, source: ModelSource) -> Any:
         raise ModelError(
             f"The model {source.name} from the {source.where} could not be loaded "
             f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else 'no details'}); "
-            "point the setting at a complete sentence-transformers model or use the offline default."
+            "point the setting at a complete sentence-transformers model or use the offline default.",
+            problem=f"{source.name} could not be loaded ({type(error).__name__})",
         ) from error
 
 
@@ -87,14 +89,28 @@ class SentenceTransformerEmbedder:
         if prompts.passage != family_prompts(source.name).passage:
             suffix = "+passage-prompt-" + hashlib.sha256(prompts.passage.encode()).hexdigest()[:8]
         self._id = f"sentence-transformers:{source.model_id}{suffix}"
+        self._name = f"{source.name} (sentence-transformers)"
+        import sentence_transformers
+
+        self._spec = EmbedderSpec(
+            kind="sentence-transformers", model=source.model_id, version=sentence_transformers.__version__
+        )
 
     @property
     def id(self) -> str:
         return self._id
 
     @property
+    def name(self) -> str:
+        return self._name
+
+    @property
     def dimension(self) -> int:
         return self._dimension
+
+    @property
+    def spec(self) -> EmbedderSpec:
+        return self._spec
 
     def embed(self, texts: Sequence[str], *, query: bool = False) -> np.ndarray:
         vectors = self._model.encode(

@@ -43,16 +43,27 @@ from .models import Chunk
 log = logging.getLogger(__name__)
 
 # 2: titles, long-sentence cutting and footnote handling changed what a chunk indexes.
-SCHEMA_VERSION = 2
+# 3: the manifest says how to load the embedder again (EmbedderInfo's kind, model and version).
+SCHEMA_VERSION = 3
 EMBED_BATCH = 64
 
 Progress = Callable[[str, int, int], None]
-"""progress(stage, done, total): called as files are read and chunks are embedded."""
+"""progress(stage, done, total): called as files are read and chunks are embedded. The embedding
+total is an estimate until every file is read (chunks to embed so far, scaled to the corpus bytes)."""
 STAGES = {"read": "Reading files", "embed": "Embedding chunks"}
 
 
 class EmbedderInfo(BaseModel):
+    """The embedder that built an index: enough to load it again for queries (embedders.py).
+
+    The defaults let an index of schema 2, which had only `id` and `dimension`, be read far enough
+    to say that it is outdated."""
+
     id: str
+    name: str = ""
+    kind: str = ""
+    model: str = ""
+    version: str = ""
     dimension: int
 
 
@@ -182,10 +193,17 @@ def chunking_dict(params: ChunkingParams) -> dict[str, int]:
     return {"chunk_chars": params.chunk_chars, "chunk_overlap": params.chunk_overlap}
 
 
-def incompatibility(manifest: Manifest, embedder: Embedder, params: ChunkingParams) -> str | None:
-    """Why an index cannot serve this embedder and chunking, or None when it can."""
+def outdated(manifest: Manifest) -> str | None:
+    """Why an index of another schema cannot be read, or None when it can."""
     if manifest.schema_version != SCHEMA_VERSION:
         return f"it has schema version {manifest.schema_version}, this aiqa reads {SCHEMA_VERSION}"
+    return None
+
+
+def incompatibility(manifest: Manifest, embedder: Embedder, params: ChunkingParams) -> str | None:
+    """Why an index cannot serve this embedder and chunking, or None when it can."""
+    if reason := outdated(manifest):
+        return reason
     if manifest.embedder.id != embedder.id or manifest.embedder.dimension != embedder.dimension:
         return f"it was built with embedder {manifest.embedder.id}, the active embedder is {embedder.id}"
     if manifest.chunking != chunking_dict(params):
@@ -341,6 +359,10 @@ def build_index(
         # their tokens still in chinese.tokenize's cache.
         pending: list[Chunk] = []
         embedded = 0
+        # For the progress estimate: chunks found that need embedding, and corpus bytes read so far.
+        needed = 0
+        bytes_total = sum(stat["size"] for path in paths if (stat := _stat_or_none(path)))
+        bytes_read = 0
         files: dict[str, FileEntry] = {}
         added: list[str] = []
         changed: list[str] = []
@@ -364,7 +386,8 @@ def build_index(
                 batch[missing] = embedder.embed([pending[row].indexed for row in missing])
                 embedded += len(missing)
                 if progress:
-                    progress("embed", embedded, embedded)
+                    estimate = round(needed * bytes_total / bytes_read) if bytes_read else needed
+                    progress("embed", embedded, max(embedded, estimate))
             _spool(spool, batch)
             pending.clear()
 
@@ -381,6 +404,7 @@ def build_index(
                 log.warning("skipped %s: cannot read it (%s)", name, error.strerror or error)
                 skipped.append(name)
                 continue
+            bytes_read += len(raw)
             if old_entry and old_entry.sha256 == sha256(raw) and name in reusable:
                 kept = reusable.pop(name)
                 embed_pending()
@@ -406,6 +430,7 @@ def build_index(
             for chunk in new_chunks:
                 tokens.append(_shared(tokenize(chunk.indexed), vocabulary))
                 pending.append(chunk)
+                needed += cache.get(chunk.indexed) is None
                 if len(pending) >= EMBED_BATCH:
                     embed_pending()
             files[name] = FileEntry(
@@ -426,7 +451,9 @@ def build_index(
         manifest = Manifest(
             schema_version=SCHEMA_VERSION,
             aiqa_version=__version__,
-            embedder=EmbedderInfo(id=embedder.id, dimension=embedder.dimension),
+            embedder=EmbedderInfo(
+                id=embedder.id, name=embedder.name, dimension=embedder.dimension, **embedder.spec.model_dump()
+            ),
             chunking=chunking_dict(params),
             files=files,
             skipped=skipped,

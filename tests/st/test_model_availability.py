@@ -1,5 +1,7 @@
 """How `auto` and explicit choices behave with no hub, a silent hub, a hub without the model, and a
-cache that has it: each case runs the real CLI in a fresh process with a temporary HF_HOME."""
+cache that has it: each case runs the real CLI in a fresh process with a temporary HF_HOME.
+
+Builds that fall back to the bundled e5 index a one-file corpus, so that embedding stays quick."""
 
 from __future__ import annotations
 
@@ -13,23 +15,37 @@ from pathlib import Path
 
 import pytest
 
+from aiqa.e5_embedder import NAME as E5_NAME
+
 QUESTION = "温州市人工智能局是什么时候成立的？"
-UNREACHABLE_REASON = (
-    "offline embedder: BAAI/bge-m3 is not cached and the model hub is unreachable; "
-    "set AIQA_EMBED_MODEL to a local model directory for semantic search"
-)
 
 
-def test_auto_falls_back_to_the_offline_embedder_and_says_why_when_the_hub_is_unreachable(run_aiqa) -> None:
-    indexed = run_aiqa("index", AIQA_EMBEDDER="auto")
+@pytest.fixture
+def small_corpus(tmp_path: Path) -> str:
+    corpus = tmp_path / "small-corpus"
+    corpus.mkdir()
+    (corpus / "wenzhou.txt").write_text(
+        "温州设立人工智能局\n\n去年9月,温州市人工智能局成立,在温州市数据局基础上加挂人工智能局牌子,"
+        "这也是全国首个专门的“人工智能局”。\n",
+        encoding="utf-8",
+    )
+    return str(corpus)
+
+
+def test_auto_uses_the_bundled_e5_without_asking_the_hub_and_asking_reads_the_manifest(
+    run_aiqa, silent_hub, small_corpus: str
+) -> None:
+    endpoint, accepted = silent_hub
+    indexed = run_aiqa("index", AIQA_CORPUS=small_corpus, HF_ENDPOINT=endpoint)  # auto is the default
     assert indexed.returncode == 0, indexed.stderr
-    assert f"embedder: offline:hashing-ngram-v1-1024 ({UNREACHABLE_REASON})" in indexed.stderr
+    assert indexed.stderr.strip() == f"embedder: {E5_NAME}"  # no warning, no advice
 
-    asked = run_aiqa("ask", "--json", QUESTION)  # auto is the default
+    asked = run_aiqa("ask", "--json", QUESTION, AIQA_CORPUS=small_corpus, HF_ENDPOINT=endpoint)
     assert asked.returncode == 0, asked.stderr
     answer = json.loads(asked.stdout)
-    assert answer["embedder"] == "offline:hashing-ngram-v1-1024"
-    assert answer["answerable"]
+    assert answer["embedder"] == E5_NAME
+    assert answer["answerable"] and "9月" in answer["answer"]
+    assert accepted == []  # neither the build nor the question asked the hub
 
 
 @pytest.fixture
@@ -58,12 +74,23 @@ def silent_hub() -> Iterator[tuple[str, list[socket.socket]]]:
     server.close()
 
 
-def test_auto_gives_a_silent_hub_one_try_and_does_not_wait_for_it(run_aiqa, silent_hub) -> None:
+def test_auto_gives_a_silent_hub_one_try_for_a_named_model_and_does_not_wait_for_it(
+    run_aiqa, silent_hub, small_corpus: str
+) -> None:
     endpoint, accepted = silent_hub
-    indexed = run_aiqa("index", AIQA_EMBEDDER="auto", AIQA_HUB_TIMEOUT="0.5", HF_ENDPOINT=endpoint)
+    indexed = run_aiqa(
+        "index",
+        AIQA_CORPUS=small_corpus,
+        AIQA_EMBED_MODEL="aiqa-test/no-such-model",
+        AIQA_HUB_TIMEOUT="0.5",
+        HF_ENDPOINT=endpoint,
+    )
 
     assert indexed.returncode == 0, indexed.stderr
-    assert UNREACHABLE_REASON in indexed.stderr
+    assert (
+        "warning: aiqa-test/no-such-model is not cached and the model hub is unreachable; "
+        f"using {E5_NAME} instead." in indexed.stderr
+    )
     assert len(accepted) == 1  # one probe, no retry loop; the hub never answered and aiqa went on
 
 
@@ -89,12 +116,13 @@ class _NotFound(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_a_hub_that_does_not_have_the_model_is_named_in_the_reason(run_aiqa) -> None:
+def test_a_hub_that_does_not_have_the_model_is_named_in_the_reason(run_aiqa, small_corpus: str) -> None:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NotFound)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         indexed = run_aiqa(
             "index",
+            AIQA_CORPUS=small_corpus,
             AIQA_EMBED_MODEL="aiqa-test/no-such-model",
             HF_ENDPOINT=f"http://127.0.0.1:{server.server_address[1]}",
         )
@@ -103,8 +131,8 @@ def test_a_hub_that_does_not_have_the_model_is_named_in_the_reason(run_aiqa) -> 
         server.server_close()
     assert indexed.returncode == 0, indexed.stderr
     assert (
-        "offline embedder: aiqa-test/no-such-model is not cached and the model hub does not serve it (HTTP 404)"
-        in indexed.stderr
+        "aiqa-test/no-such-model is not cached and the model hub does not serve it (HTTP 404); "
+        f"using {E5_NAME} instead." in indexed.stderr
     )
 
 
@@ -120,9 +148,8 @@ def test_auto_uses_a_model_from_the_local_cache_without_the_hub(
     asked = run_aiqa("ask", QUESTION, AIQA_EMBED_MODEL="aiqa-test/tiny-embedder")
 
     assert asked.returncode == 0, asked.stderr
-    assert (
-        "embedder: sentence-transformers:aiqa-test/tiny-embedder (sentence-transformers embedder: "
-        "aiqa-test/tiny-embedder from the local model cache)" in asked.stderr
-    )
+    assert "embedder: aiqa-test/tiny-embedder (sentence-transformers)" in asked.stderr
     manifest = json.loads((tmp_path / "index" / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["embedder"] == {"id": "sentence-transformers:aiqa-test/tiny-embedder", "dimension": 32}
+    assert manifest["embedder"]["id"] == "sentence-transformers:aiqa-test/tiny-embedder"
+    assert manifest["embedder"]["kind"] == "sentence-transformers"
+    assert manifest["embedder"]["dimension"] == 32

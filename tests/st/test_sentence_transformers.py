@@ -7,9 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import sentence_transformers
 from typer.testing import CliRunner
 
 from aiqa.cli import app
+from aiqa.e5_embedder import NAME as E5_NAME
 from aiqa.embedders import choose_embedder
 from aiqa.errors import IndexStateError, ModelError
 from aiqa.pipeline import Pipeline, build
@@ -57,20 +59,24 @@ def test_cli_index_ask_and_eval_run_on_a_local_model_directory(
     places = ["--corpus", str(REAL_CORPUS), "--index", str(tmp_path / "index")]
     runner = CliRunner()
     expected_id = f"sentence-transformers:{tiny_models.embedder.resolve()}"
+    expected_name = f"{tiny_models.embedder} (sentence-transformers)"
 
     indexed = runner.invoke(app, ["index", *places])
     assert indexed.exit_code == 0, indexed.output
-    assert "sentence-transformers embedder: " in indexed.stderr
-    assert "from the local directory" in indexed.stderr
+    assert f"embedder: {expected_name}" in indexed.stderr
     assert load_index(tmp_path / "index").manifest.embedder.model_dump() == {
         "id": expected_id,
+        "name": expected_name,
+        "kind": "sentence-transformers",
+        "model": str(tiny_models.embedder.resolve()),
+        "version": sentence_transformers.__version__,
         "dimension": 32,
     }
 
     asked = runner.invoke(app, ["ask", "--json", QUESTION, *places])
     assert asked.exit_code == 0, asked.output
     answer = json.loads(asked.stdout)
-    assert answer["embedder"] == expected_id
+    assert answer["embedder"] == expected_name
     assert answer["answerable"] and answer["citations"]
     for citation in answer["citations"]:
         text = (REAL_CORPUS / citation["doc"]).read_text(encoding="utf-8")
@@ -82,7 +88,7 @@ def test_cli_index_ask_and_eval_run_on_a_local_model_directory(
     assert "recall@5" in evaluated.stdout
     rows = [json.loads(line) for line in rows_path.read_text(encoding="utf-8").splitlines()]
     assert len(rows) == len(DEV_QUESTIONS.read_text(encoding="utf-8").splitlines())
-    assert {row["embedder"] for row in rows} == {expected_id}
+    assert {row["embedder"] for row in rows} == {expected_name}
 
 
 def test_stored_vectors_are_the_models_normalized_passage_embeddings(tiny_models, tmp_path: Path) -> None:
@@ -121,7 +127,7 @@ def test_switching_models_reembeds_and_switching_back_reuses_the_cached_vectors(
     back = build(first)
     assert back.rebuilt and back.embedded_chunks == 0
     np.testing.assert_array_equal(load_index(first.index).dense.reconstruct_n(0, back.chunks), vectors)
-    assert Pipeline.open(first).ask(QUESTION).embedder.endswith(str(tiny_models.embedder.resolve()))
+    assert Pipeline.open(first).choice.embedder.id.endswith(str(tiny_models.embedder.resolve()))
 
     assert build(first, rebuild=True).embedded_chunks == 0
 
@@ -176,5 +182,6 @@ def test_a_directory_that_is_not_a_model_fails_as_a_model_error_or_falls_back_in
         choose_embedder(_st_settings(tmp_path, not_a_model))
 
     choice = choose_embedder(_st_settings(tmp_path, not_a_model, embedder="auto"))
-    assert choice.embedder.id.startswith("offline:")
-    assert choice.reason.startswith(f"offline embedder: {not_a_model} could not be loaded (")
+    assert choice.embedder.name == E5_NAME
+    assert choice.fallback.startswith(f"{not_a_model} could not be loaded (")
+    assert choice.fallback.endswith(f"); using {E5_NAME} instead.")
