@@ -85,7 +85,7 @@ QUESTION_FEATURES = (
     "margin",  # best logit minus the second best
     "best_coverage",
     "max_coverage",
-    "absent_weight",  # share of the question's weight in terms the corpus never uses
+    "absent_weight",  # share of the question's (whole terms') weight in terms the corpus never uses
     "rarest_absent",  # the rarest term occurs nowhere in the corpus
     "rarest_in_passages",
     "rarest_in_best",
@@ -119,13 +119,23 @@ class QuestionTerms:
     forms: list[tuple[str, ...]]
     weights: np.ndarray  # IDF of each term's rarest form, over the largest possible IDF
     absent: np.ndarray  # the term occurs in no chunk of the corpus
+    # Not part of a longer term of the question: jieba's search mode also yields the pieces of a
+    # long word (青田县 → 青田, 田县), and a piece may be unknown where the word is not.
+    whole: np.ndarray
     bigrams: frozenset[str]
     chars: frozenset[str]
     asks: tuple[str, ...]  # the kinds of thing the question asks for
 
     @property
     def rarest(self) -> int | None:
-        return int(np.argmax(self.weights)) if len(self.weights) else None
+        """The whole term with the largest weight."""
+        return int(np.argmax(np.where(self.whole, self.weights, -1.0))) if len(self.weights) else None
+
+    @property
+    def absent_share(self) -> float:
+        """The share of the whole terms' weight in terms the corpus never uses."""
+        total = float(self.weights[self.whole].sum())
+        return float(self.weights[self.whole & self.absent].sum()) / total if total else 0.0
 
 
 def question_terms(query: Query, idf: Idf) -> QuestionTerms:
@@ -140,7 +150,14 @@ def question_terms(query: Query, idf: Idf) -> QuestionTerms:
     ) | frozenset(form for term in forms for form in term if len(form) == 1)
     chars = frozenset(ch for term in forms for form in term for ch in form)
     asks = tuple(kind for kind, cue in ASKS.items() if cue.search(query.normalized))
-    return QuestionTerms(forms, weights, raw >= unseen - 1e-9, bigrams, chars, asks)
+    whole = np.array(
+        [
+            not any(a != b and a in b for j, other in enumerate(forms) if j != i for a in term for b in other)
+            for i, term in enumerate(forms)
+        ],
+        dtype=bool,
+    )
+    return QuestionTerms(forms, weights, raw >= unseen - 1e-9, whole, bigrams, chars, asks)
 
 
 def candidates(passages: list[Passage]) -> list[Candidate]:
@@ -273,7 +290,7 @@ def question_features(
             best_logit - second,
             sentence_rows[best, column["coverage"]] if best is not None else 0.0,
             float(sentence_rows[:, column["coverage"]].max()) if best is not None else 0.0,
-            share(terms, terms.absent),
+            terms.absent_share,
             float(rarest is not None and bool(terms.absent[rarest])),
             float(in_passages),
             sentence_rows[best, column["has_rarest"]] if best is not None else 0.0,
