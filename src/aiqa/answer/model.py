@@ -8,7 +8,7 @@ and embedder it was trained with, and the answerability threshold.
 from __future__ import annotations
 
 import json
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 
 import numpy as np
@@ -42,22 +42,37 @@ class Boosted(BaseModel):
     trees: list[Tree]
 
     def logits(self, rows: np.ndarray) -> np.ndarray:
+        feature, threshold, left, right, value = self._stacked
         # scikit-learn compares features as float32 against its float64 thresholds; so do we.
         rows = rows.astype(np.float32).astype(np.float64)
-        total = np.full(rows.shape[0], self.prior)
-        every = np.arange(rows.shape[0])
-        for tree in self.trees:
-            feature = np.asarray(tree.feature)
-            threshold = np.asarray(tree.threshold)
-            left, right = np.asarray(tree.left), np.asarray(tree.right)
-            node = np.zeros(rows.shape[0], dtype=np.int64)
-            for _ in range(self.depth):
-                split = feature[node]
-                leaf = split < 0
-                go_left = rows[every, np.where(leaf, 0, split)] <= threshold[node]
-                node = np.where(leaf, node, np.where(go_left, left[node], right[node]))
-            total += self.rate * np.asarray(tree.value)[node]
-        return total
+        trees = np.arange(len(self.trees))
+        node = np.zeros((rows.shape[0], len(self.trees)), dtype=np.int64)  # every row in every tree
+        for _ in range(self.depth):
+            split = feature[trees, node]
+            leaf = split < 0
+            go_left = np.take_along_axis(rows, np.where(leaf, 0, split), axis=1) <= threshold[trees, node]
+            node = np.where(leaf, node, np.where(go_left, left[trees, node], right[trees, node]))
+        return self.prior + self.rate * value[trees, node].sum(axis=1)
+
+    @cached_property
+    def _stacked(self) -> tuple[np.ndarray, ...]:
+        """The trees as (trees × nodes) arrays, padded with leaves, so all are walked at once."""
+        width = max(len(tree.feature) for tree in self.trees)
+
+        def stack(name: str, fill: float, dtype: type) -> np.ndarray:
+            out = np.full((len(self.trees), width), fill, dtype=dtype)
+            for i, tree in enumerate(self.trees):
+                values = getattr(tree, name)
+                out[i, : len(values)] = values
+            return out
+
+        return (
+            stack("feature", -2, np.int64),
+            stack("threshold", 0.0, np.float64),
+            stack("left", 0, np.int64),
+            stack("right", 0, np.int64),
+            stack("value", 0.0, np.float64),
+        )
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-self.logits(rows)))
