@@ -26,10 +26,11 @@ def aiqa_argv(*args: str | bytes) -> list[str | bytes]:
     return [sys.executable, "-m", "aiqa", *args]
 
 
-def run_aiqa(*args: str | bytes, timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        aiqa_argv(*args), env=child_env(), capture_output=True, timeout=timeout, check=False
-    )
+def run_aiqa(
+    *args: str | bytes, timeout: float = 120, env_extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    env = {**child_env(), **(env_extra or {})}
+    return subprocess.run(aiqa_argv(*args), env=env, capture_output=True, timeout=timeout, check=False)
 
 
 def invoke(*args: str) -> subprocess.CompletedProcess[bytes]:

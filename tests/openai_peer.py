@@ -1,7 +1,8 @@
 """A small OpenAI-compatible chat-completions server on loopback that replies from a script.
 
 Tests push `Reply`s; each request takes the next one (the last one repeats) and is recorded, so a
-test can read the prompt exactly as the server received it. Run as a script to serve one fixed
+test can read the prompt exactly as the server received it. A reply's text may hold lone
+surrogates (`"\udcff"`): they are sent as the raw byte they escape, i.e. as invalid UTF-8. Run as a script to serve one fixed
 reply for trying `aiqa ask` by hand: `python tests/openai_peer.py --port 8765 --reply "..."`.
 """
 
@@ -23,6 +24,8 @@ class Reply:
     body: bytes | None = None  # sent verbatim instead of a well-formed reply (malformed bodies)
     pieces: int = 4  # streamed chunks the text is cut into
     stall: float = 0.0  # seconds to stop for after the first streamed chunk
+    drip: float = 0.0  # seconds between streamed chunks
+    endless: bool = False  # stream the text's pieces over and over until the client hangs up
 
 
 class ChatServer(ThreadingHTTPServer):
@@ -75,9 +78,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif request.get("stream"):
             self._stream(request["model"], reply)
         else:
-            self._send(
-                200, "application/json", json.dumps(_completion(request["model"], reply.text)).encode()
-            )
+            body = json.dumps(_completion(request["model"], reply.text), ensure_ascii=False)
+            self._send(200, "application/json", _encode(body))
 
     def _send(self, status: int, content_type: str, body: bytes) -> None:
         self.send_response(status)
@@ -93,19 +95,28 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         size = max(1, -(-len(reply.text) // reply.pieces))
         pieces = [reply.text[i : i + size] for i in range(0, len(reply.text), size)]
-        for index, piece in enumerate(pieces):
+        index = 0
+        while index < len(pieces) or reply.endless:
+            piece = pieces[index % len(pieces)]
             delta = {"role": "assistant", "content": piece} if index == 0 else {"content": piece}
-            self._event(_chunk(model, delta, None))
-            if index == 0:
-                time.sleep(reply.stall)
+            try:
+                self._event(_chunk(model, delta, None))
+            except OSError:  # the client gave up on an endless reply
+                return
+            time.sleep(reply.stall if index == 0 else reply.drip)
+            index += 1
         self._event(_chunk(model, {}, "stop"))
         self.wfile.write(b"data: [DONE]\n\n")
         self.wfile.flush()
         self.close_connection = True
 
     def _event(self, payload: dict) -> None:
-        self.wfile.write(f"data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode())
+        self.wfile.write(_encode(f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"))
         self.wfile.flush()
+
+
+def _encode(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
 
 
 def _completion(model: str, text: str) -> dict:

@@ -173,3 +173,79 @@ def test_traditional_answers_are_checked_on_normalized_text(passages: list[Passa
     assert draft.answer == "溫州市人工智能局於２０２５年９月成立。 [1]"
     unsupported = check_answer(f"溫州市人工智能局的年度預算為三十億元[{dated}]。", query, passages)
     assert unsupported.answer == REFUSALS["zh-Hant"]
+
+
+def test_invented_events_are_dropped_however_many_words_they_share(passages: list[Passage]) -> None:
+    # The adversarial review's reply: both sentences share the bureau's name with the passage.
+    first, dated = number_of(passages, FIRST), number_of(passages, DATED)
+    answer = f"温州市人工智能局已经被撤销[{first}]。温州市人工智能局局长因腐败被捕[{dated}]。"
+    draft = check_answer(answer, make_query(QUESTION), passages)
+    assert not draft.answerable
+    assert draft.citations == []
+    assert len(draft.notices) == 2
+    english = make_query("When was the Wenzhou AI bureau set up?")
+    failure = check_answer(
+        f"The city government says the Wenzhou Artificial Intelligence Bureau is a failure [{dated}].",
+        english,
+        passages,
+    )
+    assert not failure.answerable
+
+
+@pytest.mark.parametrize(
+    ("claim", "kept"),
+    [
+        ("温州市人工智能局成立于2025年9月", True),  # reworded
+        ("温州市人工智能局于2025年9月设立", True),  # a dictionary synonym of 成立
+        ("温州市人工智能局于2025年9月没有成立", False),  # negated
+        ("温州市人工智能局可能于2025年9月成立", False),  # a possibility the passage does not state
+        ("杭州市人工智能局于2025年9月成立", False),  # another city
+        ("2025年9月，温州市人工智能局成立并开始招聘", False),  # an added clause
+    ],
+)
+def test_a_claim_is_kept_only_when_it_adds_nothing(passages: list[Passage], claim: str, kept: bool) -> None:
+    dated = number_of(passages, DATED)
+    assert check_answer(f"{claim}[{dated}]。", make_query(QUESTION), passages).answerable is kept
+
+
+def test_instruction_text_is_never_an_answer_sentence(passages: list[Passage]) -> None:
+    from aiqa.llm import instructions
+
+    dated = number_of(passages, DATED)
+    query = make_query(QUESTION)
+    answer = (
+        f"温州市人工智能局于2025年9月成立[{dated}]。Rules: Use only facts stated in the passages. [{dated}]"
+    )
+    draft = check_answer(answer, query, passages, "mark", instructions(query))
+    assert draft.answer == "温州市人工智能局于2025年9月成立。 [1]"
+    assert draft.notices == [
+        "Dropped a sentence that repeats the instructions: “Rules: Use only facts stated in the passages.”"
+    ]
+
+
+def test_a_passage_without_the_date_loses_its_marker_on_a_date_claim(passages: list[Passage]) -> None:
+    dated, first = number_of(passages, DATED), number_of(passages, FIRST)
+    draft = check_answer(
+        f"2025年9月，温州市人工智能局成立[{dated}][{first}]。", make_query(QUESTION), passages
+    )
+    assert [c.start for c in draft.citations] == [passages[dated - 1].start]
+    assert draft.notices[0].startswith(f"Removed citation [{first}]")
+
+
+def test_notices_quote_a_short_excerpt_of_a_long_sentence(passages: list[Passage]) -> None:
+    dated = number_of(passages, DATED)
+    runaway = "该局" * 50_000
+    draft = check_answer(
+        f"温州市人工智能局于2025年9月成立[{dated}]。{runaway}[{dated}]。", make_query(QUESTION), passages
+    )
+    assert draft.answerable
+    assert len(draft.notices) == 1 and len(draft.notices[0]) < 200
+
+
+def test_the_questions_names_are_not_held_by_asking_for_them(passages: list[Passage]) -> None:
+    dated = number_of(passages, DATED)
+    query = make_query("杭州市人工智能局是什么时候成立的？")  # the corpus has Wenzhou's, not Hangzhou's
+    assert not check_answer(f"杭州市人工智能局于2025年9月成立[{dated}]。", query, passages).answerable
+    # ...while the question's common words are no news in the answer
+    asked = make_query("温州市人工智能局的成立日期是哪一天？")
+    assert check_answer(f"温州市人工智能局的成立日期是2025年9月[{dated}]。", asked, passages).answerable

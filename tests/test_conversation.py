@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import os
 import pty
 import re
 import select
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -148,12 +150,15 @@ def test_chat_in_a_terminal_understands_follow_ups(tmp_path: Path) -> None:
         COLUMNS="200",
     )
     main, terminal = pty.openpty()
+    # The pseudo-terminal is the session's controlling terminal, so Ctrl-C reaches the chat as in a shell.
     chat = subprocess.Popen(
         [sys.executable, "-m", "aiqa", "chat"],
         stdin=terminal,
         stdout=terminal,
         stderr=terminal,
         env=environment,
+        start_new_session=True,
+        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
     )
     os.close(terminal)
     seen: list[str] = []
@@ -169,6 +174,8 @@ def test_chat_in_a_terminal_understands_follow_ups(tmp_path: Path) -> None:
         os.write(main, b"/sources\n")
         sources = _read_until(main, "> ", seen)
         assert "1. " in sources and "score" in sources and "余丽慧" in sources
+        os.write(main, "写到一半的问题".encode() + b"\x03")  # Ctrl-C drops the line, the session goes on
+        _read_until(main, "> ", seen)
         os.write(main, b"/clear\n")
         _read_until(main, "> ", seen)
         os.write(main, "它的局长是谁？\n".encode())

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import stat
+import threading
 from pathlib import Path
 
 import pytest
 
-from aiqa.corpus_admin import MAX_UPLOAD_BYTES, add_uploads, corpus_listing
+from aiqa.corpus_admin import MAX_UPLOAD_BYTES, UploadOutcome, add_uploads, corpus_listing
 from aiqa.pipeline import build
 from aiqa.store import read_manifest
 
@@ -83,3 +87,63 @@ def test_an_upload_never_overwrites_silently(corpus_copy, tmp_path):
     [replaced] = add_uploads(corpus_copy, [different], replace=True)
     assert replaced.added and "replaced" in replaced.message
     assert existing.read_text(encoding="utf-8") == "完全不同的内容。"
+
+
+def _add_within(corpus: Path, upload: Path, seconds: float = 10, **options) -> UploadOutcome:
+    """add_uploads in a daemon thread, so that a hang fails the test instead of stalling it."""
+    outcomes: list[UploadOutcome] = []
+    worker = threading.Thread(
+        target=lambda: outcomes.extend(add_uploads(corpus, [upload], **options)), daemon=True
+    )
+    worker.start()
+    worker.join(seconds)
+    assert outcomes, f"add_uploads did not return within {seconds} s"
+    return outcomes[0]
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory", "link"])
+def test_an_upload_never_replaces_something_that_is_not_a_regular_file(corpus_copy, tmp_path, kind):
+    target = corpus_copy / "notes.txt"
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "directory":
+        target.mkdir()
+        (target / "inside.md").write_text("# 里面\n内容。", encoding="utf-8")
+    else:
+        target.symlink_to(sorted(corpus_copy.glob("*.txt"))[0])
+    before = os.lstat(target)
+    try:
+        outcome = _add_within(corpus_copy, _upload(tmp_path, "notes.txt", "新内容。".encode()), replace=True)
+    finally:
+        if kind == "fifo":  # release a reader the old code left blocked on the FIFO
+            with contextlib.suppress(OSError):
+                os.close(os.open(target, os.O_WRONLY | os.O_NONBLOCK))
+    assert not outcome.added and "not a regular file" in outcome.message
+    after = os.lstat(target)
+    assert (after.st_mode, after.st_ino) == (before.st_mode, before.st_ino)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["invoice\u202etxt.exe.txt", "a\u2066b.md", "line\nbreak.txt", "bell\x07.txt", "   .txt", "\u3000.md"],
+)
+def test_names_with_control_direction_or_only_blank_characters_are_refused(corpus_copy, tmp_path, name):
+    before = sorted(p.name for p in corpus_copy.iterdir())
+    [outcome] = add_uploads(corpus_copy, [_upload(tmp_path, name, "文字内容。".encode())])
+    assert not outcome.added and "rename it" in outcome.message
+    assert not any(c in outcome.message for c in "\u202e\u2066\n\x07")  # the name is shown escaped
+    assert sorted(p.name for p in corpus_copy.iterdir()) == before
+
+
+def test_uploaded_files_get_the_corpus_file_mode(corpus_copy, tmp_path):
+    old_umask = os.umask(0o022)
+    try:
+        add_uploads(corpus_copy, [_upload(tmp_path, "new.txt", "新文件。".encode())])
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE((corpus_copy / "new.txt").stat().st_mode) == 0o644
+    existing = sorted(corpus_copy.glob("0*.txt"))[0]
+    existing.chmod(0o640)
+    [outcome] = add_uploads(corpus_copy, [_upload(tmp_path, existing.name, "替换。".encode())], replace=True)
+    assert outcome.added
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o640

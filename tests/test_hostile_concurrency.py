@@ -14,7 +14,9 @@ from hostile_helpers import (
     REPO,
     aiqa_argv,
     assert_clear_failure,
+    assert_exact,
     child_env,
+    corpus_texts,
     index_fingerprint,
     invoke,
     run_aiqa,
@@ -71,3 +73,69 @@ def test_two_index_processes_at_once(corpus_copy: Path, tmp_path: Path) -> None:
     load_index(tmp_path / "index")
     answer = json.loads(invoke("ask", "--json", QUESTION, *args).stdout)
     assert answer["answerable"]
+
+
+NEW_FACT = "新安市人工智能局于2031年5月18日正式挂牌成立,首任局长为周明远。\n"
+NEW_QUESTION = "新安市人工智能局是什么时候成立的？"
+
+
+def _change(corpus: Path) -> None:
+    """A file added and a file changed: offsets into the changed one move."""
+    (corpus / "zz_xinan.txt").write_text("新安市设立人工智能局\n" + NEW_FACT, encoding="utf-8")
+    first = sorted(corpus.glob("*.txt"))[0]
+    first.write_text("前言:本文有修订。\n" + first.read_text(encoding="utf-8"), encoding="utf-8")
+
+
+def test_fifty_parallel_asks_on_a_changed_corpus(corpus_copy: Path, settings_for) -> None:
+    settings = settings_for(corpus_copy)
+    pipeline.build(settings)
+    _change(corpus_copy)
+    texts = corpus_texts(corpus_copy)
+    env = {**child_env(), "AIQA_UPDATE_WAIT": "240"}  # this test is about waiting, not the fallback
+    args = ["--corpus", str(corpus_copy), "--index", str(settings.index)]
+    questions = [NEW_QUESTION if i % 2 else QUESTION for i in range(50)]
+    processes = [
+        subprocess.Popen(
+            aiqa_argv("ask", "--json", question, *args),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for question in questions
+    ]
+    outputs = [process.communicate(timeout=300) for process in processes]
+    for process, (stdout, stderr) in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, stderr.decode()
+        answer = json.loads(stdout)
+        assert answer["answerable"] and "notices" not in answer
+        for passage in [*answer["citations"], *answer["retrieved"]]:
+            assert passage["text"] == texts[passage["doc"]][passage["start"] : passage["end"]]
+        if answer["question"] == NEW_QUESTION:
+            assert answer["citations"][0]["doc"] == "zz_xinan.txt"
+    assert len(load_index(settings.index).manifest.files) == 6
+
+
+def test_a_reader_answers_from_the_current_index_while_another_process_builds(
+    corpus_copy: Path, settings_for
+) -> None:
+    settings = settings_for(corpus_copy, update_wait=0.5)
+    pipeline.build(settings)
+    before = index_fingerprint(settings.index)
+    (corpus_copy / "zz_xinan.txt").write_text(NEW_FACT, encoding="utf-8")
+    with build_lock(settings.index):  # another process is building, as far as a reader can tell
+        answer = pipeline.Pipeline.open(settings).ask(QUESTION)
+        result = invoke("ask", QUESTION, "--corpus", str(corpus_copy), "--index", str(settings.index))
+    assert answer.answerable
+    assert_exact(answer, corpus_texts(corpus_copy))
+    assert "Another aiqa process is building the index" in answer.notices[0]
+    assert "1 added" in answer.notices[0]
+    assert result.returncode == 0 and b"notice:" in result.stderr
+    assert index_fingerprint(settings.index) == before
+
+
+def test_ask_fails_only_when_there_is_no_index_at_all(corpus_copy: Path, settings_for) -> None:
+    settings = settings_for(corpus_copy)
+    args = ["--corpus", str(corpus_copy), "--index", str(settings.index)]
+    with build_lock(settings.index):
+        result = run_aiqa("ask", QUESTION, *args, env_extra={"AIQA_UPDATE_WAIT": "0.5"})
+    assert_clear_failure(result, "Another aiqa process is building the index")

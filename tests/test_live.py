@@ -52,7 +52,7 @@ def test_eight_askers_are_all_answered_while_a_rebuild_runs(live, corpus_copy):
     assert report.added == ["qingtian.txt"] and report.embedded_chunks == 1
     assert live.current is not old
     assert len(live.current.index.chunks) == len(old.index.chunks) + 1
-    assert not live.status().changes.any
+    assert not live.status().changes.any and live.status().loaded_from_disk is None
     answer = live.current.ask(NEW_QUESTION)
     assert answer.answerable and answer.citations[0].doc == "qingtian.txt"
     assert "2024年3月15日" in answer.answer
@@ -107,8 +107,10 @@ def test_an_index_built_by_another_process_is_loaded_before_the_next_question(li
     assert answer.answerable and "2024年3月15日" in answer.answer
     status = live.status()
     assert status.loaded_from_disk == live.current.index.manifest.built_at
-    from aiqa.ui import _status_html  # gradio: imported only here
+    from aiqa.ui import status_outputs  # gradio: imported only here
 
-    assert "UTC by another process, loaded" in _status_html(status)
+    english, chinese = (status_outputs(live, language)[1] for language in ("en", "zh-Hans"))
+    assert "UTC by another process, loaded" in english
+    assert "由另一进程构建于" in chinese and "已载入" in chinese
     assert not status.changes.any and status.documents == 6
     assert live.current is live.current, "an unchanged index on disk is not loaded again"

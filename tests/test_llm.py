@@ -9,6 +9,8 @@ import re
 import socket
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -249,7 +251,7 @@ def test_a_stream_that_stalls_falls_back(small_pipeline: Pipeline, peer: ChatSer
     draft = asker.ask()
     assert asker.streamed  # the first piece arrived before the stall
     assert draft.answer == asker.extractive().answer
-    assert draft.notices == ["LLM failed (no response within 0.5 s): showing the extractive answer"]
+    assert draft.notices == ["LLM failed (no complete reply within 0.5 s): showing the extractive answer"]
 
 
 def test_a_stopped_server_falls_back_to_the_extractive_answer(small_pipeline: Pipeline) -> None:
@@ -377,3 +379,85 @@ def test_inline_reasoning_is_not_checked_as_part_of_the_answer(asker: Asker, pee
     draft = asker.ask()
     assert draft.answer == "温州市人工智能局于2025年9月成立。 [1]"
     assert draft.notices == []
+
+
+def bounded(call, seconds: float):
+    """The call's result, failing the test (not hanging it) when it takes longer than `seconds`."""
+    result: list[object] = []
+    worker = threading.Thread(target=lambda: result.append(call()), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert not worker.is_alive(), f"still running after {seconds} s"
+    return result[0]
+
+
+def test_a_slow_drip_ends_at_the_overall_deadline(small_pipeline: Pipeline, peer: ChatServer) -> None:
+    # Each chunk comes well within the timeout, so a per-read timeout alone would wait forever.
+    asker = Asker(with_llm(small_pipeline, peer.base_url, llm_timeout=2.0), "stream")
+    peer.script.append(Reply("温州市人工智能局", pieces=8, drip=0.3, endless=True))
+    started = time.monotonic()
+    draft = bounded(asker.ask, 15)
+    assert time.monotonic() - started < 6
+    assert draft.answer == asker.extractive().answer
+    assert draft.notices == ["LLM failed (no complete reply within 2 s): showing the extractive answer"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_first_token_wait_gives_up_on_a_silent_server_early(
+    small_pipeline: Pipeline, peer: ChatServer, mode: str
+) -> None:
+    pipeline = with_llm(small_pipeline, peer.base_url, llm_timeout=20.0, llm_first_token_timeout=0.5)
+    asker = Asker(pipeline, mode)
+    peer.script.append(Reply(f"温州市人工智能局于2025年9月成立[{asker.number_of(DATED)}]。", delay=5.0))
+    draft = bounded(asker.ask, 15)
+    assert draft.answerer == "extractive"
+    assert draft.notices == ["LLM failed (no response within 0.5 s): showing the extractive answer"]
+
+
+def test_a_huge_reply_is_cut_and_checked_as_it_stands(asker: Asker, peer: ChatServer) -> None:
+    dated = asker.number_of(DATED)
+    supported = f"温州市人工智能局于2025年9月成立[{dated}]。"
+    peer.script.append(Reply(supported + "该局" * 5_000_000, pieces=2_000))  # a 10 MB runaway sentence
+    started = time.monotonic()
+    draft = bounded(asker.ask, 60)
+    assert time.monotonic() - started < 20
+    assert draft.answer.startswith("温州市人工智能局于2025年9月成立")
+    assert draft.answerer != "extractive"  # the LLM's own (checked) answer
+    assert draft.notices[0].startswith("The LLM reply was cut at ")
+    # The runaway sentence is dropped, and its notice quotes only an excerpt of it.
+    assert len(json.dumps(draft.notices, ensure_ascii=False)) < 400
+    cap = asker.pipeline.settings.llm_max_chars
+    assert len(asker.streamed) <= cap
+
+
+def test_the_reply_length_caps_follow_the_settings(small_pipeline: Pipeline, peer: ChatServer) -> None:
+    asker = Asker(with_llm(small_pipeline, peer.base_url, llm_max_chars=20, llm_max_tokens=64), "stream")
+    dated = asker.number_of(DATED)
+    peer.script.append(
+        Reply(f"温州市人工智能局于2025年9月成立[{dated}]。该局还将在明年招聘两百名工程师。", pieces=40)
+    )
+    draft = bounded(asker.ask, 15)
+    assert peer.requests[0]["max_tokens"] == 64
+    assert asker.streamed == f"温州市人工智能局于2025年9月成立[{dated}]。"[:20]
+    assert draft.notices[0] == "The LLM reply was cut at 20 characters and checked as it stands."
+
+
+def test_a_stream_cut_after_a_few_tokens_is_checked_as_it_stands(
+    small_pipeline: Pipeline, peer: ChatServer
+) -> None:
+    asker = Asker(with_llm(small_pipeline, peer.base_url, llm_max_tokens=3), "stream")
+    dated = asker.number_of(DATED)
+    peer.script.append(Reply(f"温州市人工智能局于2025年9月成立[{dated}]。", pieces=6, endless=True))
+    draft = bounded(asker.ask, 15)
+    assert draft.notices[0].startswith("The LLM reply was cut at ")
+    assert len(asker.streamed) < len(f"温州市人工智能局于2025年9月成立[{dated}]。")
+
+
+def test_invalid_utf8_falls_back_with_one_notice(asker: Asker, peer: ChatServer) -> None:
+    dated = asker.number_of(DATED)
+    peer.script.append(Reply(f"温州市人工智能局于2025年\udcff9月成立[{dated}]。", pieces=1))
+    draft = bounded(asker.ask, 15)
+    extractive = asker.extractive()
+    assert draft.answer == extractive.answer
+    assert draft.answerer == "extractive"
+    assert draft.notices == ["LLM failed (the reply is not valid UTF-8): showing the extractive answer"]

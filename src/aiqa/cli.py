@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import sys
 import textwrap
@@ -16,7 +15,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.live import Live
-from rich.markup import escape
+from rich.markup import escape as escape_markup
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -32,6 +31,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .errors import AiqaError
+from .safe_text import json_line, printable
 from .settings import AnswererChoice, Settings
 
 if TYPE_CHECKING:
@@ -45,6 +45,9 @@ UNDERSTOOD_AS = {"zh-Hans": "理解为：", "zh-Hant": "理解為：", "en": "Un
 
 app = typer.Typer(
     add_completion=False,
+    # Plain help: Typer's rich panels label every flag with a value type (`--json <bool>`, even
+    # `--help <bool>`), and a flag takes no value.
+    rich_markup_mode=None,
     no_args_is_help=True,
     help="aiqa: ask questions about a corpus of Chinese documents and get answers with exact citations.",
 )
@@ -72,8 +75,10 @@ AnswererOption = Annotated[
 ]
 
 
-# Typer labels a boolean flag with a value type (`--json <bool>`); a flag takes no value.
-FLAG = ""
+def escape(text: str) -> str:
+    """Text from the corpus, a model or a file name, made inert for the terminal: no Rich markup,
+    and no escape sequences or other control characters (a document could retitle or clear it)."""
+    return escape_markup(printable(text))
 
 
 def _version(show: bool) -> None:
@@ -88,9 +93,7 @@ def _version(show: bool) -> None:
 def _main(
     version: Annotated[
         bool,
-        typer.Option(
-            "--version", is_eager=True, callback=_version, metavar=FLAG, help="Print the version and exit."
-        ),
+        typer.Option("--version", is_eager=True, callback=_version, help="Print the version and exit."),
     ] = False,
 ) -> None:
     """aiqa: ask questions about a corpus of Chinese documents and get answers with exact citations."""
@@ -164,11 +167,16 @@ def _fail(error: AiqaError) -> None:
 def index_command(
     corpus: CorpusOption = None,
     index: IndexOption = None,
-    rebuild: Annotated[
-        bool, typer.Option("--rebuild", metavar=FLAG, help="Re-chunk and re-embed every file.")
-    ] = False,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-chunk and re-embed every file.")] = False,
 ) -> None:
-    """Build or update the index; only files that changed are processed again."""
+    """Build or update the index; only files that changed are processed again.
+
+    The embedder is decided here and recorded in the index: AIQA_EMBEDDER=auto (default) uses a
+    sentence-transformers model named by AIQA_EMBED_MODEL or already cached, else the bundled
+    multilingual-e5-small, else the offline hashing embedder; AIQA_EMBEDDER=e5, offline or
+    sentence-transformers chooses one. Set AIQA_EMBED_MODEL to a model name or local directory for
+    another semantic model.
+    """
     from .embedders import choose_embedder
     from .pipeline import build
 
@@ -191,7 +199,7 @@ def index_command(
     summary.add_row("embedder", choice.embedder.name)
     summary.add_row("seconds", f"{report.seconds:.2f}")
     if report.skipped:
-        summary.add_row("skipped", ", ".join(report.skipped))
+        summary.add_row("skipped", escape(", ".join(report.skipped)))
     out.print(summary)
 
 
@@ -199,14 +207,13 @@ def index_command(
 def ask_command(
     question: Annotated[str, typer.Argument(help="The question, in Chinese (either script) or English.")],
     k: KOption = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", metavar=FLAG, help="Print exactly one JSON object.")
-    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")] = False,
     answerer: AnswererOption = None,
     history: Annotated[
         list[str] | None,
         typer.Option(
             "--history",
+            metavar="QUESTION",
             help="An earlier question of the conversation, oldest first (repeat the option); "
             "the question is understood as a follow-up to them.",
         ),
@@ -234,7 +241,7 @@ def ask_command(
     except AiqaError as error:
         _fail(error)
     if as_json:
-        sys.stdout.write(json.dumps(answer.to_json_dict(), ensure_ascii=False) + "\n")
+        sys.stdout.write(json_line(answer.to_json_dict()))
         return
     _print_answer(answer)
 
@@ -264,7 +271,7 @@ def _stream_draft(events: Iterator[str | Answer]) -> Answer:
                 return event
             if live:
                 draft += event
-                live.update(Text(draft, style="dim"), refresh=True)
+                live.update(Text(printable(draft), style="dim"), refresh=True)
     raise AssertionError("ask_stream ends with an Answer")
 
 
@@ -281,7 +288,8 @@ def chat_command(
     """Answer questions in a terminal conversation: follow-ups ("它的局长是谁？") are understood.
 
     /sources lists the passages retrieved for the last answer, /clear starts a new conversation,
-    /quit (or Ctrl-D) ends the session. Up and down arrows recall earlier lines.
+    /quit (or Ctrl-D) ends the session. Up and down arrows recall earlier lines; Ctrl-C drops the
+    line being typed or stops the answer being composed.
     """
     from .pipeline import Pipeline, clean_question
 
@@ -303,6 +311,9 @@ def chat_command(
         except EOFError:
             out.print()
             return
+        except KeyboardInterrupt:  # as in a shell: Ctrl-C drops the line, Ctrl-D ends the session
+            out.print()
+            continue
         if not line:
             continue
         if line in {"/quit", "/exit"}:
@@ -322,6 +333,9 @@ def chat_command(
             last = _stream_draft(pipeline.ask_stream(question, k=settings.k, history=history))
         except AiqaError as error:
             err.print(f"[red]error:[/] {escape(str(error))}")
+            continue
+        except KeyboardInterrupt:  # a slow LLM answer, say: stop it and ask something else
+            err.print("interrupted")
             continue
         history.append(question)
         _print_answer(last)
@@ -357,16 +371,29 @@ def eval_command(
     try:
         settings = _settings(corpus=corpus, index=index, k=k)
         gold = read_gold(questions)
-        if results is not None and (results.is_dir() or not results.parent.is_dir()):
+        if results is not None and (
+            not results.parent.is_dir()
+            or (results.exists() and not results.is_file() and not results.is_char_device())
+        ):
+            # A directory cannot be written, and a FIFO would block until something reads it.
             raise AiqaError(f"Cannot write results to {results}; give --out a file in an existing directory.")
         with _progress() as progress:
             pipeline = Pipeline.open(settings, progress=progress)
         _print_embedder(pipeline.choice)
         _print_reranker(pipeline)
         documents = {d.doc: d.text for d in load_corpus(settings.corpus)}
-        rows = evaluate(
-            gold, lambda q, history: pipeline.ask(q, k=settings.k, history=history), documents, out=results
-        )
+        try:
+            rows = evaluate(
+                gold,
+                lambda q, history: pipeline.ask(q, k=settings.k, history=history),
+                documents,
+                out=results,
+            )
+        except OSError as error:  # the only writes are the result rows: a full disk, say
+            raise AiqaError(
+                f"Cannot write results to {results} ({error.strerror or error}); "
+                "free some space or choose another --out."
+            ) from None
     except AiqaError as error:
         _fail(error)
     table = Table(title=f"{questions} — {len(rows)} questions, k={settings.k}")
@@ -407,15 +434,45 @@ def serve_command(
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (env AIQA_PORT; default 7860).")] = None,
     share: Annotated[
-        bool | None, typer.Option("--share/--no-share", metavar=FLAG, help="Create a public Gradio link.")
+        bool | None, typer.Option("--share/--no-share", help="Create a public Gradio link.")
+    ] = None,
+    auth: Annotated[
+        str | None,
+        typer.Option(help="USER:PASS: require this login (env AIQA_AUTH); needed beyond loopback."),
+    ] = None,
+    no_auth: Annotated[
+        bool | None,
+        typer.Option(
+            "--no-auth", help="Serve beyond loopback without a login, on purpose (env AIQA_NO_AUTH)."
+        ),
+    ] = None,
+    read_only: Annotated[
+        bool | None,
+        typer.Option("--read-only", help="No uploads or rebuilds from the UI (env AIQA_READ_ONLY)."),
     ] = None,
 ) -> None:
-    """Start the chat UI (builds the index first if it is missing)."""
+    """Start the chat UI (builds the index first if it is missing).
+
+    Beyond loopback (a non-loopback --host, or --share) it needs --auth USER:PASS or --no-auth.
+    """
+    from .exposure import check_exposure
     from .pipeline import Pipeline
     from .ui import serve
 
     try:
-        settings = _settings(corpus=corpus, index=index, host=host, port=port, share=share)
+        settings = _settings(
+            corpus=corpus,
+            index=index,
+            host=host,
+            port=port,
+            share=share,
+            auth=auth,
+            no_auth=no_auth,
+            read_only=read_only,
+        )
+        warning = check_exposure(settings)  # before the index is built: a refusal changes nothing
+        if warning:
+            err.print(f"[yellow]warning:[/] {escape(warning)}")
         with _progress() as progress:
             pipeline = Pipeline.open(settings, progress=progress)
         _print_embedder(pipeline.choice)

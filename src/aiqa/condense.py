@@ -31,8 +31,8 @@ MAX_TURNS = 6
 # A question naming no entity is taken as leaning on the conversation only when it is this short
 # (Han characters): "局长是谁？", "什么时候成立的？". Longer questions without a proper noun, such as
 # "各地推动数据产业区域集聚，探索形成了哪五类数据产业组织新形态？", describe their own subject.
-# Chosen on the tuning half of eval/conversations.jsonl and checked against every question of
-# eval/dev.jsonl and eval/extra.jsonl, none of which it rewrites.
+# The tuning half of eval/conversations.jsonl needs at least 10 (处室聚焦哪些产业方向？); no value
+# up to 20 rewrites any question of eval/dev.jsonl or eval/extra.jsonl asked after another one.
 MISSING_SUBJECT_MAX_CHARS = 12
 
 # An LLM-backed rewriter: (question, earlier questions) -> the self-contained question.
@@ -41,20 +41,7 @@ Rewriter = Callable[[str, list[str]], str]
 _INTERROGATIVE = re.compile(r"谁|什么|哪|怎|几|何|多少|为啥")
 # Third-person pronouns and demonstratives; 其他/其余/其实 and the like are not references.
 _ANAPHOR_START = "它他她其该此这那"
-_NOT_ANAPHOR = {
-    "其他",
-    "其它",
-    "其余",
-    "其实",
-    "其次",
-    "这样",
-    "那样",
-    "这么",
-    "那么",
-    "此外",
-    "这时",
-    "那时",
-}
+_NOT_ANAPHOR = {"其他", "其它", "其余", "其实", "其次", "这样", "那样", "这么", "那么", "此外", "这时", "那时"}  # fmt: skip
 _PERSONAL = {"它", "它们", "他", "他们", "她", "她们"}
 _PLACES = {"这里", "那里", "这儿", "那儿", "此地", "该地", "当地", "本地"}
 _DEFINITION = re.compile(r"^(?:什么是|什麼是|何为|何為|何谓|何謂)")
@@ -159,28 +146,29 @@ def keeps_content_words(question: str, rewritten: str) -> bool:
         words -= {"about", "that"}
         return all(word in target for word in words)
     anaphors = {normalize(t.text) for t in _zh_anaphors(_tag(question))}
-    words = [w for w in tokenize(normalize(question)) if w not in anaphors and w not in _DISCOURSE]
-    return all(word in target for word in words if _HAN.search(word))
+    kept = [w for w in tokenize(normalize(question)) if w not in anaphors and w not in _DISCOURSE]
+    return all(word in target for word in kept if _HAN.search(word))
 
 
 def _rewrite(question: str, resolved: list[str]) -> str | None:
     """The code path: the follow-up with the conversation's entity or attribute carried over."""
-    previous = next((turn for turn in reversed(resolved) if _entity(turn)), None)
-    if previous is None:
+    for previous in reversed(resolved):
+        entity = _entity(previous)
+        if entity is not None:
+            break
+    else:
         return None
-    entity = _entity(previous)
-    assert entity is not None
     language = detect_language(question)
     if language == "en":
-        switched = _en_switch(question)
-        if switched:
-            return _switch(previous, switched)
+        new = _en_switch(question)
+        if new:
+            return _switch(previous, new)
         edits = [_en_edit(match, entity.text) for match in _en_anaphors(question)]
     else:
         tokens = _tag(question)
-        switched = _zh_switch(tokens)
-        if switched:
-            return _switch(previous, question[switched[0].start : switched[-1].end])
+        phrase = _zh_switch(tokens)
+        if phrase:
+            return _switch(previous, question[phrase[0].start : phrase[-1].end])
         edits = _zh_edits(tokens, entity.text)
     rewritten = _apply(question, edits, language)
     return rewritten if rewritten != question else None
@@ -220,7 +208,7 @@ def _merge_titles(text: str, tokens: list[_Token]) -> list[_Token]:
 
 
 def _content(tokens: list[_Token]) -> list[_Token]:
-    return [t for t in tokens if t.tag not in {"x", "w"} and t.text.strip()]
+    return [t for t in tokens if t.tag != "x" and t.text.strip()]
 
 
 def _zh_switch(tokens: list[_Token]) -> list[_Token] | None:
@@ -326,8 +314,7 @@ def _entity(question: str) -> _Entity | None:
         name = max(names, key=len)
         # "Wenzhou Municipal AI Bureau": the words before the first administrative word are places.
         administrative = _EN_ADMINISTRATIVE.search(name)
-        opening = name[: administrative.start()].strip() if administrative else ""
-        return _Entity(name, opening or None)
+        return _Entity(name, (name[: administrative.start()].strip() or None) if administrative else None)
     tokens = _tag(question)
     # The topic is named in the first clause: "2022年落地温州的麦田能源，在三年多时间里…".
     clause_end = next((i for i, t in enumerate(tokens) if t.text in _CLAUSE_END), len(tokens))

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
+import stat
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel
 
 from .loading import SUFFIXES, DecodeError, corpus_files, decode, relative_name
+from .safe_text import escaped
 from .store import Manifest, corpus_changes
 
 # Uploads are prose documents typed or exported by people; anything larger is almost surely a
@@ -69,10 +71,15 @@ def _add_upload(corpus: Path, upload: Path, *, replace: bool) -> UploadOutcome:
     name = upload.name
 
     def rejected(why: str) -> UploadOutcome:
-        return UploadOutcome(name=name, added=False, message=f"{name} was not added: {why}.")
+        shown = escaped(name)
+        return UploadOutcome(name=shown, added=False, message=f"{shown} was not added: {why}.")
 
     if name.startswith(".") or not name.lower().endswith(SUFFIXES):
         return rejected("only .txt and .md files can be added")
+    if escaped(name) != name:
+        return rejected("its name has control or text-direction characters; rename it")
+    if not Path(name).stem.strip():
+        return rejected("its name is only blank space; rename it")
     size = upload.stat().st_size
     if size > MAX_UPLOAD_BYTES:
         return rejected(f"it is {size / 2**20:.1f} MB, the limit is {MAX_UPLOAD_BYTES // 2**20} MB")
@@ -84,7 +91,14 @@ def _add_upload(corpus: Path, upload: Path, *, replace: bool) -> UploadOutcome:
     if not text.strip():
         return rejected("it is empty")
     target = corpus / name
-    replaced = target.exists()
+    try:
+        existing = os.lstat(target)
+    except FileNotFoundError:
+        existing = None
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        # Reading a FIFO would hang, and a directory or a link is not a document to replace.
+        return rejected("something that is not a regular file has this name in the corpus; rename it")
+    replaced = existing is not None
     if replaced:
         if target.read_bytes() == raw:
             return UploadOutcome(
@@ -95,18 +109,25 @@ def _add_upload(corpus: Path, upload: Path, *, replace: bool) -> UploadOutcome:
                 "a different file with this name is already in the corpus; rename it, or choose to "
                 "replace existing files"
             )
-    _write_atomically(target, raw)
+    _write_atomically(target, raw, None if existing is None else stat.S_IMODE(existing.st_mode))
     verb = "replaced the file of the same name" if replaced else "added to the corpus"
     return UploadOutcome(name=name, added=True, message=f"{name}: {verb}.")
 
 
-def _write_atomically(target: Path, raw: bytes) -> None:
-    """A half-written file would be indexed as a document, so write aside and rename into place."""
-    handle, temporary = tempfile.mkstemp(prefix=".upload-", dir=target.parent)
+def _write_atomically(target: Path, raw: bytes, mode: int | None) -> None:
+    """A half-written file would be indexed as a document, so write aside and rename into place.
+
+    The file gets the mode of the one it replaces, or of any new file (0666 less the umask), not
+    mkstemp's private 0600, so that the corpus stays readable by whoever reads it.
+    """
+    temporary = target.with_name(f".upload-{secrets.token_hex(8)}")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(raw)
+        if mode is not None:
+            os.chmod(temporary, mode)
         os.replace(temporary, target)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise

@@ -20,6 +20,10 @@ class IndexStateError(AiqaError):
     """The index is missing, corrupt, locked, or was built by something else."""
 
 
+class IndexBusyError(IndexStateError):
+    """Another process is building the index; its readers answer from the current one meanwhile."""
+
+
 class ModelError(AiqaError):
     """An embedding or reranking model cannot be loaded.
 

@@ -39,6 +39,8 @@ class LivePipeline:
         self._pipeline = pipeline
         self._seen = _manifest_stamp(pipeline)
         self._loading = threading.Lock()
+        self._rebuilds = 0  # rebuilds of our own under way: they swap in what they build themselves
+        self._counting = threading.Lock()
         self.loaded_from_disk: str | None = None
 
     @property
@@ -49,10 +51,16 @@ class LivePipeline:
 
     def rebuild(self, *, progress: Progress | None = None) -> BuildReport:
         """Update the index incrementally, then swap in a pipeline over it; concurrent builds are refused."""
-        old = self._pipeline
-        report = build(old.settings, progress=progress, choice=old.choice)
-        self._swap_in(old, report)
-        self.loaded_from_disk = None
+        with self._counting:
+            self._rebuilds += 1
+        try:
+            old = self._pipeline
+            report = build(old.settings, progress=progress, choice=old.choice)
+            self._swap_in(old, report)
+            self.loaded_from_disk = None
+        finally:
+            with self._counting:
+                self._rebuilds -= 1
         return report
 
     def _swap_in(self, old: Pipeline, report: BuildReport | None) -> None:
@@ -66,7 +74,7 @@ class LivePipeline:
         """Load the index another process swapped in. A stat per question: the swap renames the
         directory, so the manifest's inode or mtime changes; the manifest is read only then."""
         old = self._pipeline
-        if _manifest_stamp(old) == self._seen:
+        if self._rebuilds or _manifest_stamp(old) == self._seen:
             return
         with self._loading:
             old = self._pipeline
@@ -82,7 +90,9 @@ class LivePipeline:
             if (
                 manifest is None
                 or manifest == old.index.manifest
-                or incompatibility(manifest, old.choice.embedder, chunking_params(old.settings))
+                or incompatibility(
+                    manifest, old.choice.embedder, chunking_params(old.settings, old.choice.embedder)
+                )
             ):
                 self._seen = stamp
                 return

@@ -13,7 +13,8 @@ from .chinese import detect_language
 from .chunking import ChunkingParams
 from .condense import condense
 from .embedders import EmbedderChoice, choose_embedder, embedder_for_index
-from .errors import IndexStateError, QuestionError, SettingsError
+from .embedding import Embedder
+from .errors import AiqaError, IndexStateError, QuestionError, SettingsError
 from .llm import LLMAnswerer, LLMConfig
 from .models import Answer
 from .reranking import RerankerChoice, RerankingRetriever, choose_reranker
@@ -39,8 +40,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
-def chunking_params(settings: Settings) -> ChunkingParams:
-    return ChunkingParams(chunk_chars=settings.chunk_chars, chunk_overlap=settings.chunk_overlap)
+def chunking_params(settings: Settings, embedder: Embedder) -> ChunkingParams:
+    return ChunkingParams(
+        chunk_chars=settings.chunk_size(embedder.spec.kind), chunk_overlap=settings.chunk_overlap
+    )
 
 
 def clean_question(question: str) -> str:
@@ -61,15 +64,19 @@ def build(
     rebuild: bool = False,
     progress: Progress | None = None,
     choice: EmbedderChoice | None = None,
+    wait: float = 0,
+    if_changed: bool = False,
 ) -> BuildReport:
     choice = choice or choose_embedder(settings)
     return build_index(
         settings.corpus,
         settings.index,
         choice.embedder,
-        chunking_params(settings),
+        chunking_params(settings, choice.embedder),
         rebuild=rebuild,
         progress=progress,
+        wait=wait,
+        if_changed=if_changed,
     )
 
 
@@ -81,6 +88,8 @@ class Pipeline:
     answerers: dict[str, Answerer]
     build_report: BuildReport | None = None
     reranker: RerankerChoice | None = None
+    # Said with every answer: why this index is older than the corpus (see `open`).
+    notices: tuple[str, ...] = ()
 
     @classmethod
     def open(
@@ -91,14 +100,22 @@ class Pipeline:
         changed file would cite the wrong text.
 
         The embedder is the one the index's manifest names; the settings choose it only for a new
-        index, so asking never looks for models on the network."""
+        index, so asking never looks for models on the network.
+
+        Only one process builds: the others wait for it up to `settings.update_wait` seconds. When
+        the update cannot be made in time (or fails, a full disk say), the current index answers,
+        with a notice on every answer.
+        """
         report = None
+        notices: tuple[str, ...] = ()
         manifest = read_manifest(settings.index)
         if manifest is None:
             if not build_if_missing:
                 raise IndexStateError(f"There is no index in {settings.index}; run `aiqa index` to build it.")
             choice = choose_embedder(settings)
-            report = build(settings, progress=progress, choice=choice)
+            report = build(
+                settings, progress=progress, choice=choice, wait=settings.update_wait, if_changed=True
+            )
         else:
             reason = outdated(manifest)
             loaded = reason or embedder_for_index(manifest.embedder, settings)
@@ -106,7 +123,7 @@ class Pipeline:
                 reason = loaded
             else:
                 choice = EmbedderChoice(loaded)
-                reason = incompatibility(manifest, loaded, chunking_params(settings))
+                reason = incompatibility(manifest, loaded, chunking_params(settings, loaded))
             if reason:
                 raise IndexStateError(
                     f"The index in {settings.index} cannot be used: {reason}; run `aiqa index`."
@@ -117,11 +134,25 @@ class Pipeline:
                     raise IndexStateError(
                         f"The corpus changed since the index was built ({changes.describe()}); run `aiqa index`."
                     )
-                report = build(settings, progress=progress, choice=choice)
+                try:
+                    report = build(
+                        settings, progress=progress, choice=choice, wait=settings.update_wait, if_changed=True
+                    )
+                except AiqaError as error:
+                    notices = (
+                        f"The corpus changed ({changes.describe()}) but the index could not be updated "
+                        f"({str(error).rstrip('.')}); answering from the index built {manifest.built_at}.",
+                    )
         index = load_index(settings.index)
         _search_with_one_thread()
         return cls(
-            settings, choice, index, make_answerers(settings, index), report, choose_reranker(settings)
+            settings,
+            choice,
+            index,
+            make_answerers(settings, index),
+            report,
+            choose_reranker(settings),
+            notices,
         )
 
     @property
@@ -186,7 +217,7 @@ class Pipeline:
             embedder=self.choice.embedder.name,
             answerer=draft.answerer or chosen.name,
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
-            notices=draft.notices,
+            notices=[*self.notices, *draft.notices],
         )
 
     def retriever(self) -> Retriever:

@@ -12,6 +12,7 @@ index/
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import glob
 import json
@@ -35,7 +36,8 @@ from .chunking import ChunkingParams, chunk_document
 from .dense_index import DenseKind, build_dense, dense_kind, stored_vectors
 from .embedding import Embedder
 from .embedding_cache import EmbeddingCache
-from .errors import CorpusError, IndexStateError
+from .errors import CorpusError, IndexBusyError, IndexStateError
+from .index_guard import absolute, check_index_path, is_ours
 from .lexicon import LEXICON_FILE, build_lexicon, load_lexicon, save_lexicon
 from .loading import corpus_files, parse_document, read_bytes, relative_name, sha256
 from .models import Chunk
@@ -46,6 +48,8 @@ log = logging.getLogger(__name__)
 # 3: the manifest says how to load the embedder again (EmbedderInfo's kind, model and version).
 SCHEMA_VERSION = 3
 EMBED_BATCH = 64
+# How often a process waiting for another one's build tries the lock again.
+LOCK_POLL_SECONDS = 0.1
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): called as files are read and chunks are embedded. The embedding
@@ -168,12 +172,13 @@ def _previous(directory: Path) -> Path:
 def _recover(directory: Path) -> None:
     """Finish a swap that was interrupted between its two renames (call it holding build_lock)."""
     previous = _previous(directory)
-    if not directory.exists() and previous.exists():
+    if not directory.exists() and is_ours(previous):
         previous.rename(directory)
 
 
 def read_manifest(directory: Path) -> Manifest | None:
     """The manifest of the index in `directory`, or None when there is no index there."""
+    directory = absolute(directory)
     if not directory.exists() and _previous(directory).exists():
         # Only when no build is running: a running build is between its renames right now.
         with contextlib.suppress(IndexStateError), build_lock(directory):
@@ -220,6 +225,7 @@ def _read_index_files(directory: Path) -> tuple[list[Chunk], Any, Bm25Scores]:
 
 
 def load_index(directory: Path) -> LoadedIndex:
+    directory = absolute(directory)
     with swap_lock(directory, exclusive=False):
         manifest = read_manifest(directory)
         if manifest is None:
@@ -238,8 +244,9 @@ def load_index(directory: Path) -> LoadedIndex:
 
 
 @contextlib.contextmanager
-def build_lock(directory: Path) -> Iterator[None]:
-    """One build per index at a time; a second one fails at once with a clear message."""
+def build_lock(directory: Path, *, wait: float = 0) -> Iterator[None]:
+    """One build per index at a time; a second one waits up to `wait` seconds, then fails with a
+    clear message (IndexBusyError)."""
     lock_path = directory.with_name(f".{directory.name}.lock")
     try:
         directory.parent.mkdir(parents=True, exist_ok=True)
@@ -247,12 +254,17 @@ def build_lock(directory: Path) -> Iterator[None]:
     except OSError as error:
         raise _unwritable(directory, error) from error
     with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise IndexStateError(
-                f"Another aiqa process is building the index in {directory}; wait for it to finish."
-            ) from None
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexBusyError(
+                        f"Another aiqa process is building the index in {directory}; wait for it to finish."
+                    ) from None
+                time.sleep(LOCK_POLL_SECONDS)
         try:
             yield
         finally:
@@ -282,9 +294,25 @@ def _unwritable(directory: Path, error: OSError) -> IndexStateError:
         reason = "part of that path is a file, not a directory"
     else:
         reason = error.strerror or str(error)
-    return IndexStateError(
-        f"Cannot write the index in {directory} ({reason}); choose a directory you can write to with --index."
-    )
+    if error.errno in _NO_SPACE:
+        advice = "free some disk space, or choose a directory on another disk with --index"
+    else:
+        advice = "choose a directory you can write to with --index"
+    return IndexStateError(f"Cannot write the index in {directory} ({reason}); {advice}.")
+
+
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def _write_faiss(dense: Any, path: Path) -> None:
+    """faiss.write_index through a Python file, so that a failed write (a full disk) raises the
+    OSError it is: FAISS's own file writer raises RuntimeError and prints to stderr."""
+    import faiss
+
+    with open(path, "wb") as handle:
+        writer = faiss.PyCallbackIOWriter(handle.write)  # type: ignore[attr-defined]  # SWIG, no stub
+        faiss.write_index(dense, writer)
+        del writer
 
 
 @dataclass
@@ -327,16 +355,45 @@ def build_index(
     *,
     rebuild: bool = False,
     progress: Progress | None = None,
+    wait: float = 0,
+    if_changed: bool = False,
 ) -> BuildReport:
-    """Build or update the index; only files whose hash changed are chunked and embedded again."""
+    """Build or update the index; only files whose hash changed are chunked and embedded again.
+
+    `wait`: seconds to wait for another process's build to end. `if_changed`: do nothing when the
+    index (as that build may have left it) already matches the corpus, so that readers who all saw
+    the same change update the index once, not once each. A write that fails (a full disk, say)
+    raises IndexStateError and leaves the old index as it was.
+    """
+    directory = absolute(directory)
+    check_index_path(directory, corpus)  # before anything, even a lock file, is written beside it
+    try:
+        return _build(corpus, directory, embedder, params, rebuild, progress, wait, if_changed)
+    except OSError as error:  # reading corpus files is handled file by file: this is a write
+        raise _unwritable(directory, error) from error
+
+
+def _build(
+    corpus: Path,
+    directory: Path,
+    embedder: Embedder,
+    params: ChunkingParams,
+    rebuild: bool,
+    progress: Progress | None,
+    wait: float,
+    if_changed: bool,
+) -> BuildReport:
     started = time.perf_counter()
-    with build_lock(directory), contextlib.ExitStack() as stack:
+    with build_lock(directory, wait=wait), contextlib.ExitStack() as stack:
         _recover(directory)
         # Staging directories of builds that were killed; no build can be using them now.
         for stale in directory.parent.glob(f".{glob.escape(directory.name)}.building-*"):
-            shutil.rmtree(stale, ignore_errors=True)
+            if is_ours(stale):
+                shutil.rmtree(stale, ignore_errors=True)
         paths = list(corpus_files(corpus))
         old_manifest = None if rebuild else _compatible_manifest(directory, embedder, params)
+        if if_changed and old_manifest and not corpus_changes(corpus, old_manifest).any:
+            return _unchanged_report(old_manifest, started)
         vocabulary: dict[str, str] = {}
         reusable: dict[str, _Reusable] = {}
         if old_manifest is not None:
@@ -351,10 +408,7 @@ def build_index(
         tokens: list[list[str]] = []
         # Vectors in chunk order go to a file, not a list of arrays: at the end they are read back
         # block by block into the dense index, which then holds the only copy of them in memory.
-        try:
-            spool = stack.enter_context(tempfile.TemporaryFile(dir=directory.parent))
-        except OSError as error:
-            raise _unwritable(directory, error) from error
+        spool = stack.enter_context(tempfile.TemporaryFile(dir=directory.parent))
         # New chunks are embedded in batches as they are read, so that the offline embedder finds
         # their tokens still in chinese.tokenize's cache.
         pending: list[Chunk] = []
@@ -437,6 +491,7 @@ def build_index(
                 sha256=document.sha256, title=document.title, chunks=len(new_chunks), **stat_fields
             )
             (changed if old_entry else added).append(name)
+        bytes_total = bytes_read  # every file is read (or skipped): the last total is exact
         embed_pending()
         reusable.clear()
         # Saving the cache needs only its embedder and the old index's files, not the vectors it
@@ -461,20 +516,13 @@ def build_index(
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             dense=dense_kind(len(chunks)),
         )
-        try:
-            if (
-                old_manifest is not None
-                and not (added or changed or removed)
-                and _lexicon_readable(directory)
-            ):
-                # Same content: only file times may have moved, and only the manifest records them.
-                _write_manifest_atomically(
-                    directory, manifest.model_copy(update={"built_at": old_manifest.built_at})
-                )
-            else:
-                _write_atomically(directory, manifest, chunks, tokens, spool, cache)
-        except OSError as error:
-            raise _unwritable(directory, error) from error
+        if old_manifest is not None and not (added or changed or removed) and _lexicon_readable(directory):
+            # Same content: only file times may have moved, and only the manifest records them.
+            _write_manifest_atomically(
+                directory, manifest.model_copy(update={"built_at": old_manifest.built_at})
+            )
+        else:
+            _write_atomically(directory, manifest, chunks, tokens, spool, cache)
         return BuildReport(
             files=len(files),
             chunks=len(chunks),
@@ -488,6 +536,22 @@ def build_index(
             embedded_chunks=embedded,
             rebuilt=old_manifest is None,
         )
+
+
+def _unchanged_report(manifest: Manifest, started: float) -> BuildReport:
+    return BuildReport(
+        files=len(manifest.files),
+        chunks=sum(entry.chunks for entry in manifest.files.values()),
+        embedder=manifest.embedder.id,
+        seconds=round(time.perf_counter() - started, 3),
+        added=[],
+        changed=[],
+        removed=[],
+        unchanged=sorted(manifest.files),
+        skipped=manifest.skipped,
+        embedded_chunks=0,
+        rebuilt=False,
+    )
 
 
 def _stat_fields(path: Path) -> dict[str, int]:
@@ -569,7 +633,6 @@ def _write_atomically(
     cache: EmbeddingCache,
 ) -> None:
     import bm25s
-    import faiss
 
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.building-", dir=directory.parent))
@@ -583,7 +646,7 @@ def _write_atomically(
                 handle.write(json.dumps(chunk_tokens, ensure_ascii=False) + "\n")
         dimension = manifest.embedder.dimension
         dense = build_dense(_unspool(spool, len(chunks), dimension), manifest.dense, dimension)
-        faiss.write_index(dense, str(staging / "dense.faiss"))
+        _write_faiss(dense, staging / "dense.faiss")
         cache.save([chunk.indexed for chunk in chunks], stored_vectors(dense), directory, staging)
         del dense
         bm25 = bm25s.BM25()
@@ -610,15 +673,29 @@ def _lexicon_readable(directory: Path) -> bool:
 
 def _write_manifest_atomically(directory: Path, manifest: Manifest) -> None:
     staging = directory / ".manifest.json.tmp"
-    staging.write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
-    staging.replace(_manifest_path(directory))
+    try:
+        staging.write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+        staging.replace(_manifest_path(directory))
+    finally:
+        staging.unlink(missing_ok=True)
 
 
 def _swap_into_place(staging: Path, directory: Path) -> None:
+    """Rename the old index aside, the new one in, and delete the old one: only paths aiqa made."""
     previous = _previous(directory)
+    _ensure_ours(previous)
     shutil.rmtree(previous, ignore_errors=True)
     with swap_lock(directory, exclusive=True):
         if directory.exists():
+            _ensure_ours(directory)  # checked again here: files may have arrived since the build began
             directory.rename(previous)
         staging.rename(directory)
     shutil.rmtree(previous, ignore_errors=True)
+
+
+def _ensure_ours(path: Path) -> None:
+    if path.exists() and not is_ours(path):
+        raise IndexStateError(
+            f"{path} holds files that are not part of an aiqa index; nothing was changed, "
+            "move them away or choose another --index."
+        )
