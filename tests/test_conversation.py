@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import fcntl
 import os
@@ -122,6 +123,9 @@ def test_an_llm_rewrite_is_used_only_when_it_keeps_the_question_s_words(real_pip
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# One decoder per terminal: a read may end inside a multi-byte character (readline echoes a typed
+# character byte by byte), which decoding each read on its own would turn into U+FFFD.
+_DECODERS: dict[int, codecs.IncrementalDecoder] = {}
 
 
 def _read_until(fd: int, marker: str, seen: list[str], timeout: float = 60) -> str:
@@ -131,7 +135,8 @@ def _read_until(fd: int, marker: str, seen: list[str], timeout: float = 60) -> s
             raise AssertionError(f"no {marker!r} in {''.join(seen)!r}")
         if select.select([fd], [], [], 0.5)[0]:
             try:
-                seen.append(os.read(fd, 65536).decode("utf-8", "replace"))
+                decoder = _DECODERS.setdefault(fd, codecs.getincrementaldecoder("utf-8")("replace"))
+                seen.append(decoder.decode(os.read(fd, 65536)))
             except OSError:
                 break
     text = _ANSI.sub("", "".join(seen))
@@ -174,7 +179,11 @@ def test_chat_in_a_terminal_understands_follow_ups(tmp_path: Path) -> None:
         os.write(main, b"/sources\n")
         sources = _read_until(main, "> ", seen)
         assert "1. " in sources and "score" in sources and "余丽慧" in sources
-        os.write(main, "写到一半的问题".encode() + b"\x03")  # Ctrl-C drops the line, the session goes on
+        # Ctrl-C drops the line, the session goes on. It is sent once the line's echo shows that
+        # readline is reading it: sent earlier, the terminal may still be in cooked mode.
+        os.write(main, "写到一半的问题".encode())
+        _read_until(main, "写到一半的问题", seen)
+        os.write(main, b"\x03")
         _read_until(main, "> ", seen)
         os.write(main, b"/clear\n")
         _read_until(main, "> ", seen)
@@ -185,4 +194,5 @@ def test_chat_in_a_terminal_understands_follow_ups(tmp_path: Path) -> None:
     finally:
         if chat.poll() is None:
             chat.kill()
+        _DECODERS.pop(main, None)
         os.close(main)
