@@ -11,14 +11,18 @@ linguistic signals (jieba part-of-speech tags, English pronouns), never by corpu
 - a missing subject: a short question naming nothing ("什么时候成立的？") gets the entity put
   in front.
 
-A question showing none of these is self-contained and never rewritten. With an LLM configured the
-rewrite is asked of it first (the usual condense-question step); an LLM rewrite that drops one of the
-question's own content words is not trusted, and the rules here are used instead.
+A question showing none of these is self-contained and never rewritten. When the LLM composes the
+answer, the rewrite is asked of it first (the usual condense-question step). Its rewrite is trusted
+only when it is what a rewrite can be: one question, without citation markers, keeping the
+question's own content words, no longer than the question with the conversation's entity carried
+in, and adding no name or number the conversation does not hold (an LLM asked to rewrite sometimes
+answers instead). Otherwise the rules here are used.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -34,6 +38,15 @@ MAX_TURNS = 6
 # The tuning half of eval/conversations.jsonl needs at least 10 (处室聚焦哪些产业方向？); no value
 # up to 20 rewrites any question of eval/dev.jsonl or eval/extra.jsonl asked after another one.
 MISSING_SUBJECT_MAX_CHARS = 12
+
+# An LLM rewrite may be this many times as long as what it can legitimately hold (the question with
+# the conversation's entity added, or for "那X呢？" the previous question with X), plus
+# REWRITE_SLACK_CHARS: room for the 的/是/the/of a rewording adds. The code path's rewrites of the
+# tuning half of eval/conversations.jsonl are at most 1.05 times that reference; a rewording such as
+# "Who is the director of the Guangzhou Haizhu District AI Development Bureau?" for "Who is its
+# director?" is 1.13; an answer with its evidence is two or more.
+MAX_REWRITE_GROWTH = 1.3
+REWRITE_SLACK_CHARS = 4
 
 # An LLM-backed rewriter: (question, earlier questions) -> the self-contained question.
 Rewriter = Callable[[str, list[str]], str]
@@ -56,6 +69,12 @@ _CLAUSE_END = set("，,。？?！!；;：:")
 # A book title or a short quoted name is one proper noun: 《中国经营报》, “中国数谷”, 「模速空間」.
 _TITLE = re.compile(r"《[^》]{1,40}》|“[^”]{1,12}”|「[^」]{1,12}」")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+# What an answer carries and a question does not: a citation marker, a sentence end inside it.
+_MARKER = re.compile(r"\[\d+\]|［\d+］")
+_SENTENCE_END = re.compile(r"[。！？!?；;…]|\.(?:\s|$)")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万亿]{2,}")
+_EN_CAPITALIZED = re.compile(r"\b[A-Z][\w-]*")
 
 _EN_PRONOUN = re.compile(
     r"\b(it|its|they|their|them|he|his|him|she|her|this|these|those|there)\b", re.IGNORECASE
@@ -116,17 +135,28 @@ def condense(question: str, history: Sequence[str], rewriter: Rewriter | None = 
     earlier = [turn.strip() for turn in history if turn and turn.strip()][-MAX_TURNS:]
     if not earlier or not leans_on_context(question):
         return None
+    resolved: list[str] = []
+    for turn in earlier:
+        resolved.append(_rewrite(turn, resolved) or turn)
     if rewriter is not None:
         try:
             rewritten = rewriter(question, earlier).strip()
         except LLMError:
             rewritten = ""
-        if rewritten and rewritten != question and keeps_content_words(question, rewritten):
+        if rewritten and rewritten != question and is_rewrite(question, earlier, rewritten):
             return rewritten
-    resolved: list[str] = []
-    for turn in earlier:
-        resolved.append(_rewrite(turn, resolved) or turn)
     return _rewrite(question, resolved)
+
+
+def is_rewrite(question: str, earlier: Sequence[str], rewritten: str) -> bool:
+    """Whether an LLM's reply is a rewrite of the question, not an answer or an invention."""
+    return (
+        _one_question(question, rewritten)
+        and not _MARKER.search(rewritten)
+        and len(rewritten) <= MAX_REWRITE_GROWTH * _reference_length(question, earlier) + REWRITE_SLACK_CHARS
+        and keeps_content_words(question, rewritten)
+        and _adds_nothing_new(question, earlier, rewritten)
+    )
 
 
 def leans_on_context(question: str) -> bool:
@@ -148,6 +178,36 @@ def keeps_content_words(question: str, rewritten: str) -> bool:
     anaphors = {normalize(t.text) for t in _zh_anaphors(_tag(question))}
     kept = [w for w in tokenize(normalize(question)) if w not in anaphors and w not in _DISCOURSE]
     return all(word in target for word in kept if _HAN.search(word))
+
+
+def _one_question(question: str, rewritten: str) -> bool:
+    """No sentence ends inside it, and it ends as a question when the question did."""
+    body = rewritten.rstrip()
+    if _SENTENCE_END.search(body[:-1]):
+        return False
+    return body[-1:] in "?？" or question.rstrip()[-1:] not in "?？"
+
+
+def _reference_length(question: str, earlier: Sequence[str]) -> int:
+    """How long a rewrite of the question can be: the question with the longest entity the
+    conversation names carried in, or for an entity switch the latest question naming one with X."""
+    entities = [e for e in map(_entity, earlier) if e is not None]
+    longest = max((len(e.text) for e in entities), default=0)
+    switch = _en_switch(question) if detect_language(question) == "en" else _zh_switch(_tag(question))
+    previous = next((turn for turn in reversed(earlier) if _entity(turn) is not None), "")
+    return len(question) + (len(previous) if switch else longest)
+
+
+def _adds_nothing_new(question: str, earlier: Sequence[str], rewritten: str) -> bool:
+    """Every name and number of the rewrite is in the question or an earlier one."""
+    source = normalize("\n".join([question, *earlier]))
+    if detect_language(rewritten) == "en":
+        names = [w for w in _EN_CAPITALIZED.findall(rewritten) if w.lower() not in _EN_FUNCTION_WORDS]
+        names += _HAN_RUN.findall(rewritten)
+    else:
+        names = [t.text for t in _tag(rewritten) if t.proper]
+    numbers = _NUMBER.findall(unicodedata.normalize("NFKC", rewritten))
+    return all(normalize(word) in source for word in [*names, *numbers])
 
 
 def _rewrite(question: str, resolved: list[str]) -> str | None:
