@@ -70,6 +70,12 @@ def test_a_place_switch_keeps_the_kind_of_organization_and_other_shapes_are_left
     )
     wenzhou = "温州市人工智能局是什么时候成立的？"
     assert condense("上海呢？", [wenzhou]) == "上海人工智能局是什么时候成立的？"
+    # A place a preposition governs (jieba tags 城市 "city" as a place name) is not what was asked about.
+    for earlier, switched in (
+        ("苏州数据企业在城市更新项目中的投资额是多少？", "无锡数据企业在城市更新项目中的投资额是多少？"),
+        ("宁波制造企业在城市治理场景的订单有多少？", "无锡制造企业在城市治理场景的订单有多少？"),
+    ):
+        assert condense("那无锡呢？", [earlier]) == switched
     assert condense("和南京相比呢？", [wenzhou]) is None  # a comparison, not a new entity
     assert condense("什么是人工智能？", [wenzhou]) is None  # a definition names its own subject
 

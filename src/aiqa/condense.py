@@ -399,14 +399,24 @@ def _entity(question: str) -> _Entity | None:
 
 
 def _last_proper_run(tokens: list[_Token]) -> list[_Token] | None:
-    """The last noun phrase holding a proper noun: the head of "…的麦田能源", not its modifier."""
+    """The last noun phrase holding a proper noun: the head of "…的麦田能源", not its modifier.
+
+    A phrase a preposition governs ("…企业在城市治理场景的…") says where or to what, not what the
+    question is about; it is the entity only when no other phrase names one.
+    """
     runs: list[list[_Token]] = [[]]
-    for token in tokens:
+    governed: list[bool] = [False]
+    for i, token in enumerate(tokens):
         if token.nominal or token.proper:
+            if not runs[-1]:
+                governed[-1] = i > 0 and tokens[i - 1].tag == "p"
             runs[-1].append(token)
         elif runs[-1]:
             runs.append([])
-    return next((r for r in reversed(runs) if any(t.proper for t in r)), None)
+            governed.append(False)
+    named = [(r, g) for r, g in zip(runs, governed, strict=True) if any(t.proper for t in r)]
+    chosen = [r for r, g in named if not g] or [r for r, _ in named]
+    return chosen[-1] if chosen else None
 
 
 def _title_after_suffix(token: _Token) -> bool:
