@@ -61,6 +61,11 @@ def test_an_english_pronoun_and_a_missing_subject_are_filled_in() -> None:
     assert (
         condense("副局长是谁？", ["温州市人工智能局是什么时候成立的？"]) == "温州市人工智能局的副局长是谁？"
     )
+    # A parenthetical inside a name is part of it.
+    assert (
+        condense("它的主任是谁？", ["南京市鼓楼区数据（算力）中心是什么时候启用的？"])
+        == "南京市鼓楼区数据（算力）中心的主任是谁？"
+    )
 
 
 def test_a_place_switch_keeps_the_kind_of_organization_and_other_shapes_are_left_alone() -> None:

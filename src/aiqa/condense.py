@@ -61,13 +61,32 @@ _DEFINITION = re.compile(r"^(?:什么是|什麼是|何为|何為|何谓|何謂)"
 _DISCOURSE = {"那", "那么"}  # "so, then": opens a follow-up, refers to nothing itself
 _CLASSIFIER_DEMONSTRATIVE = re.compile(r"^(?:这|那|该|此)(?:个|些|家|位|座|所|项|种|类|次|场|批)?")
 _PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff](?:省|市|县|区|镇|州|新区)$")
-_NOMINAL_TAGS = {"n", "ng", "nr", "ns", "nt", "nz", "nrt", "nrfg", "l", "j", "eng", "vn", "zg", "s", "title"}
+_NOMINAL_TAGS = {
+    "n",
+    "ng",
+    "nr",
+    "ns",
+    "nt",
+    "nz",
+    "nrt",
+    "nrfg",
+    "l",
+    "j",
+    "eng",
+    "vn",
+    "zg",
+    "s",
+    "title",
+    "paren",
+}
 _PROPER_TAGS = {"nr", "ns", "nt", "nz", "nrt", "nrfg", "j", "eng", "title"}
 # Characters that end the name of an organization or a place (局, 中心, 公司, 新区…).
 _NAME_END = set("局署处厅委会院所心司团港园区市县省镇州部办馆")
 _CLAUSE_END = set("，,。？?！!；;：:")
 # A book title or a short quoted name is one proper noun: 《中国经营报》, “中国数谷”, 「模速空間」.
 _TITLE = re.compile(r"《[^》]{1,40}》|“[^”]{1,12}”|「[^」]{1,12}」")
+# A short parenthetical inside a name is part of it: 人工智能（机器人）署. It is nominal, not a name itself.
+_PARENTHETICAL = re.compile(r"[（(][\u3400-\u9fff]{1,8}[)）]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 # What an answer carries and a question does not: a citation marker, a sentence end inside it.
@@ -241,7 +260,7 @@ def _tag(text: str) -> list[_Token]:
     """Tagged words of the question, found on its Simplified form, located in the original.
 
     Traditional→Simplified conversion keeps one character per character, so offsets carry over;
-    a book title 《…》 is one proper token.
+    a book title 《…》 is one proper token, a short parenthetical one nominal token.
     """
     simplified = to_simplified(text)
     if len(simplified) != len(text):
@@ -252,14 +271,14 @@ def _tag(text: str) -> list[_Token]:
         end = position + len(word)
         tokens.append(_Token(text[position:end], tag, position, end))
         position = end
-    return _merge_titles(text, tokens)
+    return _merge(text, _merge(text, tokens, _TITLE, "title"), _PARENTHETICAL, "paren")
 
 
-def _merge_titles(text: str, tokens: list[_Token]) -> list[_Token]:
-    for match in _TITLE.finditer(text):
+def _merge(text: str, tokens: list[_Token], pattern: re.Pattern[str], tag: str) -> list[_Token]:
+    for match in pattern.finditer(text):
         inside = [t for t in tokens if t.start >= match.start() and t.end <= match.end()]
         if inside:
-            title = _Token(match.group(), "title", match.start(), match.end())
+            title = _Token(match.group(), tag, match.start(), match.end())
             tokens = [t for t in tokens if t not in inside]
             tokens.insert(
                 next((i for i, t in enumerate(tokens) if t.start > title.start), len(tokens)), title
