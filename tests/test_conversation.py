@@ -61,6 +61,10 @@ def test_an_english_pronoun_and_a_missing_subject_are_filled_in() -> None:
     assert (
         condense("副局长是谁？", ["温州市人工智能局是什么时候成立的？"]) == "温州市人工智能局的副局长是谁？"
     )
+    # A word the dictionary lacks (智算, cut into 智|算) does not end the name it is part of.
+    assert (
+        condense("在全国排第几？", ["2024年杭州智算中心的算力规模有多大？"]) == "杭州智算中心在全国排第几？"
+    )
     # A parenthetical inside a name is part of it.
     assert (
         condense("它的主任是谁？", ["南京市鼓楼区数据（算力）中心是什么时候启用的？"])

@@ -61,24 +61,9 @@ _DEFINITION = re.compile(r"^(?:什么是|什麼是|何为|何為|何谓|何謂)"
 _DISCOURSE = {"那", "那么"}  # "so, then": opens a follow-up, refers to nothing itself
 _CLASSIFIER_DEMONSTRATIVE = re.compile(r"^(?:这|那|该|此)(?:个|些|家|位|座|所|项|种|类|次|场|批)?")
 _PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff](?:省|市|县|区|镇|州|新区)$")
-_NOMINAL_TAGS = {
-    "n",
-    "ng",
-    "nr",
-    "ns",
-    "nt",
-    "nz",
-    "nrt",
-    "nrfg",
-    "l",
-    "j",
-    "eng",
-    "vn",
-    "zg",
-    "s",
-    "title",
-    "paren",
-}
+_NOMINAL_TAGS = {"n", "ng", "nr", "ns", "nt", "nz", "nrt", "nrfg", "l", "j", "eng", "vn", "zg", "s", "title", "paren", "unknown"}  # fmt: skip
+# Tags a lone character of an unknown word gets (智 ng, 算 v); function words have others.
+_FRAGMENT_TAGS = {"n", "ng", "v", "vg", "vn", "a", "ag", "b", "g", "k", "h", "j"}
 _PROPER_TAGS = {"nr", "ns", "nt", "nz", "nrt", "nrfg", "j", "eng", "title"}
 # Characters that end the name of an organization or a place (局, 中心, 公司, 新区…).
 _NAME_END = set("局署处厅委会院所心司团港园区市县省镇州部办馆")
@@ -394,7 +379,7 @@ def _entity(question: str) -> _Entity | None:
         # "Wenzhou Municipal AI Bureau": the words before the first administrative word are places.
         administrative = _EN_ADMINISTRATIVE.search(name)
         return _Entity(name, (name[: administrative.start()].strip() or None) if administrative else None)
-    tokens = _tag(question)
+    tokens = _unknown_words(_tag(question))
     # The topic is named in the first clause: "2022年落地温州的麦田能源，在三年多时间里…".
     clause_end = next((i for i, t in enumerate(tokens) if t.text in _CLAUSE_END), len(tokens))
     run = _last_proper_run(tokens[:clause_end]) or _last_proper_run(tokens)
@@ -415,6 +400,31 @@ def _entity(question: str) -> _Entity | None:
     text = question[run[0].start : end]
     opening = question[run[0].start : run[places - 1].end] if 0 < places < len(run) else None
     return _Entity(text, opening)
+
+
+def _unknown_words(tokens: list[_Token]) -> list[_Token]:
+    """Single characters in a row, none a function word, followed by a noun, joined into one noun:
+    a word jieba's dictionary lacks is cut into its characters (南京|智|算|中心), which would end
+    the name. (Before anything else, 局|是 is a noun and a verb.)"""
+    merged: list[_Token] = []
+    i = 0
+    while i < len(tokens):
+        j = i
+        while j < len(tokens) and _fragment(tokens[j]):
+            j += 1
+        if j - i >= 2 and j < len(tokens) and tokens[j].nominal:
+            merged.append(
+                _Token("".join(t.text for t in tokens[i:j]), "unknown", tokens[i].start, tokens[j - 1].end)
+            )
+            i = j
+        else:
+            merged.extend(tokens[i : max(j, i + 1)])
+            i = max(j, i + 1)
+    return merged
+
+
+def _fragment(token: _Token) -> bool:
+    return len(token.text) == 1 and bool(_HAN.match(token.text)) and token.tag in _FRAGMENT_TAGS
 
 
 def _last_proper_run(tokens: list[_Token]) -> list[_Token] | None:
