@@ -44,7 +44,7 @@ def test_a_two_megabyte_file_on_one_line(tmp_path: Path, settings_for, keep_punc
     assert report.files == 1 and report.chunks > 100
     index = load_index(settings.index)
     # No passage is the whole line: a citation stays readable.
-    assert max(len(chunk.text) for chunk in index.chunks) <= 4 * settings.chunk_chars + 10
+    assert max(len(chunk.text) for chunk in index.chunks) <= 4 * index.manifest.chunking["chunk_chars"] + 10
     answer = Pipeline.open(settings).ask(QUESTION)
     assert_exact(answer, corpus_texts(corpus))
 

@@ -237,3 +237,24 @@ def test_a_reader_waits_for_a_swap_in_progress(corpus_copy: Path, tmp_path: Path
         assert reader.is_alive() and not loaded
     reader.join(timeout=30)
     assert len(loaded) == 1
+
+
+def test_embedding_progress_counts_up_to_the_chunks_embedded_with_a_total_that_ends_exact(
+    corpus_copy: Path, tmp_path: Path
+) -> None:
+    reports: list[tuple[str, int, int]] = []
+    report = build_index(
+        corpus_copy,
+        tmp_path / "index",
+        HashingEmbedder(),
+        PARAMS,
+        progress=lambda stage, done, total: reports.append((stage, done, total)),
+    )
+    embedding = [(done, total) for stage, done, total in reports if stage == "embed"]
+    assert [done for done, _ in embedding] == sorted(done for done, _ in embedding)
+    assert all(done <= total for done, total in embedding)
+    # The total is an estimate from the bytes read so far, within a batch or so of the truth.
+    assert all(abs(total - report.embedded_chunks) <= report.embedded_chunks / 2 for _, total in embedding)
+    assert embedding[-1] == (report.embedded_chunks, report.embedded_chunks)
+    files = [(done, total) for stage, done, total in reports if stage == "read"]
+    assert files[-1] == (report.files, report.files)

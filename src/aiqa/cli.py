@@ -169,7 +169,14 @@ def index_command(
     index: IndexOption = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-chunk and re-embed every file.")] = False,
 ) -> None:
-    """Build or update the index; only files that changed are processed again."""
+    """Build or update the index; only files that changed are processed again.
+
+    The embedder is decided here and recorded in the index: AIQA_EMBEDDER=auto (default) uses a
+    sentence-transformers model named by AIQA_EMBED_MODEL or already cached, else the bundled
+    multilingual-e5-small, else the offline hashing embedder; AIQA_EMBEDDER=e5, offline or
+    sentence-transformers chooses one. Set AIQA_EMBED_MODEL to a model name or local directory for
+    another semantic model.
+    """
     from .embedders import choose_embedder
     from .pipeline import build
 

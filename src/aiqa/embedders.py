@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .e5_embedder import E5Embedder
+from .e5_embedder import QUERY_THREADS, E5Embedder
 from .embedding import Embedder, HashingEmbedder
 from .errors import ModelError
 from .hub import Unavailable, locate_model
@@ -75,7 +75,7 @@ def embedder_for_index(info: EmbedderInfo, settings: Settings) -> Embedder | str
         return HashingEmbedder(info.dimension)
     if info.kind == "e5":
         try:
-            return E5Embedder()
+            return E5Embedder(threads=QUERY_THREADS)
         except ModelError as error:
             return f"it was built with {info.name}, and {error.problem}"
     if info.kind == "sentence-transformers":

@@ -76,7 +76,7 @@ def _read_text(path: Path) -> str:
         return handle.read().decode("utf-8")
 
 
-def _hits(passage: Passage, gold: GoldQuestion, documents: dict[str, str]) -> bool:
+def hits(passage: Passage, gold: GoldQuestion, documents: dict[str, str]) -> bool:
     for evidence in gold.evidence:
         if passage.doc != evidence.doc:
             continue
@@ -117,7 +117,7 @@ def score(gold: GoldQuestion, answer: Answer, documents: dict[str, str]) -> Row:
         (
             rank
             for rank, passage in enumerate(answer.retrieved[:10], start=1)
-            if _hits(passage, gold, documents)
+            if hits(passage, gold, documents)
         ),
         None,
     )

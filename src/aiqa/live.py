@@ -90,7 +90,9 @@ class LivePipeline:
             if (
                 manifest is None
                 or manifest == old.index.manifest
-                or incompatibility(manifest, old.choice.embedder, chunking_params(old.settings))
+                or incompatibility(
+                    manifest, old.choice.embedder, chunking_params(old.settings, old.choice.embedder)
+                )
             ):
                 self._seen = stamp
                 return

@@ -12,6 +12,7 @@ from .chinese import detect_language
 from .chunking import ChunkingParams
 from .condense import condense
 from .embedders import EmbedderChoice, choose_embedder, embedder_for_index
+from .embedding import Embedder
 from .errors import AiqaError, IndexStateError, QuestionError, SettingsError
 from .extractive import ExtractiveAnswerer
 from .llm import LLMAnswerer, LLMConfig
@@ -39,8 +40,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
-def chunking_params(settings: Settings) -> ChunkingParams:
-    return ChunkingParams(chunk_chars=settings.chunk_chars, chunk_overlap=settings.chunk_overlap)
+def chunking_params(settings: Settings, embedder: Embedder) -> ChunkingParams:
+    return ChunkingParams(
+        chunk_chars=settings.chunk_size(embedder.spec.kind), chunk_overlap=settings.chunk_overlap
+    )
 
 
 def clean_question(question: str) -> str:
@@ -69,7 +72,7 @@ def build(
         settings.corpus,
         settings.index,
         choice.embedder,
-        chunking_params(settings),
+        chunking_params(settings, choice.embedder),
         rebuild=rebuild,
         progress=progress,
         wait=wait,
@@ -120,7 +123,7 @@ class Pipeline:
                 reason = loaded
             else:
                 choice = EmbedderChoice(loaded)
-                reason = incompatibility(manifest, loaded, chunking_params(settings))
+                reason = incompatibility(manifest, loaded, chunking_params(settings, loaded))
             if reason:
                 raise IndexStateError(
                     f"The index in {settings.index} cannot be used: {reason}; run `aiqa index`."

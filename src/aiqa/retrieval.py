@@ -88,17 +88,11 @@ class HybridRetriever:
 
     def retrieve(self, query: Query, k: int) -> list[Passage]:
         depth = max(CANDIDATES, k)
-        fused: dict[int, float] = {}
         lexical = self.lexical_ranking(query, depth)
         dense = self.dense_ranking(query, depth) if self.dense_weight > 0 else {}
-        rankings = [(1.0, lexical)] + ([(self.dense_weight, dense)] if self.dense_weight > 0 else [])
-        for weight, ranking in rankings:
-            for rank, chunk_id in enumerate(ranking):
-                fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank + 1)
-        best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
-        scale = sum(weight for weight, _ in rankings) / (RRF_K + 1)
+        best = fuse([(1.0, lexical), (self.dense_weight, dense)], k)
         return [
-            self._passage(chunk_id, score / scale, dense.get(chunk_id), lexical.get(chunk_id))
+            self._passage(chunk_id, score, dense.get(chunk_id), lexical.get(chunk_id))
             for chunk_id, score in best
         ]
 
@@ -116,6 +110,20 @@ class HybridRetriever:
             dense=dense,
             lexical=lexical,
         )
+
+
+def fuse(
+    rankings: list[tuple[float, dict[int, float]]], k: int, rrf_k: int = RRF_K
+) -> list[tuple[int, float]]:
+    """Weighted reciprocal rank fusion of rankings (best first): the top `k` chunk ids with their
+    fused scores, scaled so that a chunk ranked first by every ranking scores 1.0."""
+    fused: dict[int, float] = {}
+    for weight, ranking in rankings:
+        for rank, chunk_id in enumerate(ranking):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (rrf_k + rank + 1)
+    scale = sum(weight for weight, _ in rankings) / (rrf_k + 1)
+    best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
+    return [(chunk_id, score / scale) for chunk_id, score in best if score > 0]
 
 
 def _top(scores: np.ndarray, depth: int) -> np.ndarray:

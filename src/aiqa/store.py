@@ -491,6 +491,7 @@ def _build(
                 sha256=document.sha256, title=document.title, chunks=len(new_chunks), **stat_fields
             )
             (changed if old_entry else added).append(name)
+        bytes_total = bytes_read  # every file is read (or skipped): the last total is exact
         embed_pending()
         reusable.clear()
         # Saving the cache needs only its embedder and the old index's files, not the vectors it
