@@ -61,6 +61,14 @@ CorpusOption = Annotated[
 IndexOption = Annotated[
     Path | None, typer.Option("--index", help="Index directory (env AIQA_INDEX; default index/).")
 ]
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        help="Where the index lives: files (the --index directory), a Milvus Lite file ending in .db, "
+        "or a Milvus server URI like http://127.0.0.1:19530 (env AIQA_STORE; default files).",
+    ),
+]
 KOption = Annotated[
     int | None, typer.Option("--k", min=1, max=50, help="Passages to answer from (env AIQA_K; default 5).")
 ]
@@ -167,6 +175,7 @@ def _fail(error: AiqaError) -> None:
 def index_command(
     corpus: CorpusOption = None,
     index: IndexOption = None,
+    store: StoreOption = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-chunk and re-embed every file.")] = False,
 ) -> None:
     """Build or update the index; only files that changed are processed again.
@@ -181,7 +190,7 @@ def index_command(
     from .pipeline import build
 
     try:
-        settings = _settings(corpus=corpus, index=index)
+        settings = _settings(corpus=corpus, index=index, store=store)
         choice = choose_embedder(settings)
         _print_embedder(choice)
         with _progress() as progress:
@@ -189,7 +198,7 @@ def index_command(
     except AiqaError as error:
         _fail(error)
     summary = Table.grid(padding=(0, 2))
-    summary.add_row("index", str(settings.index))
+    summary.add_row("index", str(settings.index) if settings.store == "files" else settings.store)
     summary.add_row(
         "files",
         f"{report.files} ({len(report.added)} added, {len(report.changed)} changed, "
@@ -220,6 +229,7 @@ def ask_command(
     ] = None,
     corpus: CorpusOption = None,
     index: IndexOption = None,
+    store: StoreOption = None,
 ) -> None:
     """Answer one question with numbered citations (builds the index first if it is missing).
 
@@ -228,7 +238,7 @@ def ask_command(
     from .pipeline import Pipeline, clean_question
 
     try:
-        settings = _settings(corpus=corpus, index=index, k=k, answerer=answerer)
+        settings = _settings(corpus=corpus, index=index, store=store, k=k, answerer=answerer)
         clean_question(question)
         with _progress(enabled=not as_json) as progress:
             pipeline = Pipeline.open(settings, progress=progress)
@@ -284,6 +294,7 @@ def chat_command(
     answerer: AnswererOption = None,
     corpus: CorpusOption = None,
     index: IndexOption = None,
+    store: StoreOption = None,
 ) -> None:
     """Answer questions in a terminal conversation: follow-ups ("它的局长是谁？") are understood.
 
@@ -296,7 +307,7 @@ def chat_command(
     with contextlib.suppress(ImportError):  # line editing and history, where the platform has it
         import readline  # noqa: F401
     try:
-        settings = _settings(corpus=corpus, index=index, k=k, answerer=answerer)
+        settings = _settings(corpus=corpus, index=index, store=store, k=k, answerer=answerer)
         with _progress() as progress:
             pipeline = Pipeline.open(settings, progress=progress)
     except AiqaError as error:
@@ -362,6 +373,7 @@ def eval_command(
     k: KOption = None,
     corpus: CorpusOption = None,
     index: IndexOption = None,
+    store: StoreOption = None,
 ) -> None:
     """Run every question of a gold file through `ask` and print the metrics."""
     from .evaluation import METRIC_NAMES, evaluate, metrics_by_language, read_gold
@@ -369,7 +381,7 @@ def eval_command(
     from .pipeline import Pipeline
 
     try:
-        settings = _settings(corpus=corpus, index=index, k=k)
+        settings = _settings(corpus=corpus, index=index, store=store, k=k)
         gold = read_gold(questions)
         if results is not None and (
             not results.parent.is_dir()
@@ -429,6 +441,7 @@ def _format(value: float | None) -> str:
 def serve_command(
     corpus: CorpusOption = None,
     index: IndexOption = None,
+    store: StoreOption = None,
     host: Annotated[
         str | None, typer.Option(help="Address to listen on (env AIQA_HOST; default 127.0.0.1).")
     ] = None,
@@ -463,6 +476,7 @@ def serve_command(
         settings = _settings(
             corpus=corpus,
             index=index,
+            store=store,
             host=host,
             port=port,
             share=share,

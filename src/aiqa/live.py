@@ -9,14 +9,13 @@ server) is loaded the same way before the next question.
 
 from __future__ import annotations
 
-import os
 import threading
 
 from pydantic import BaseModel
 
 from .errors import AiqaError
-from .pipeline import Pipeline, build, chunking_params, make_answerers
-from .store import BuildReport, CorpusChanges, Progress, incompatibility, load_index, read_manifest
+from .pipeline import Pipeline, build, chunking_params, make_answerers, store_for
+from .store import BuildReport, CorpusChanges, Progress, incompatibility
 
 
 class IndexStatus(BaseModel):
@@ -64,15 +63,15 @@ class LivePipeline:
         return report
 
     def _swap_in(self, old: Pipeline, report: BuildReport | None) -> None:
-        index = load_index(old.settings.index)
+        index = store_for(old.settings).load()
         self._pipeline = Pipeline(
             old.settings, old.choice, index, make_answerers(old.settings, index), report, old.reranker
         )
         self._seen = _manifest_stamp(self._pipeline)
 
     def _follow_disk(self) -> None:
-        """Load the index another process swapped in. A stat per question: the swap renames the
-        directory, so the manifest's inode or mtime changes; the manifest is read only then."""
+        """Load the index another process swapped in. The store's stamp is read per question
+        (a stat for the files store); the manifest is read only when it changed."""
         old = self._pipeline
         if self._rebuilds or _manifest_stamp(old) == self._seen:
             return
@@ -82,7 +81,7 @@ class LivePipeline:
             if stamp == self._seen:
                 return
             try:
-                manifest = read_manifest(old.settings.index)
+                manifest = store_for(old.settings).read_manifest()
             except AiqaError:
                 manifest = None
             # A missing, damaged or incompatible index on disk: keep answering from the loaded one
@@ -113,7 +112,7 @@ class LivePipeline:
             if pipeline.reranker and pipeline.settings.reranker
             else None,
             documents=len(manifest.files),
-            chunks=len(pipeline.index.chunks),
+            chunks=pipeline.index.size,
             built_at=manifest.built_at,
             changes=changes,
             problem=problem,
@@ -121,9 +120,5 @@ class LivePipeline:
         )
 
 
-def _manifest_stamp(pipeline: Pipeline) -> tuple[int, int] | None:
-    try:
-        stat = os.stat(pipeline.settings.index / "manifest.json")
-    except OSError:
-        return None
-    return stat.st_ino, stat.st_mtime_ns
+def _manifest_stamp(pipeline: Pipeline) -> object:
+    return store_for(pipeline.settings).stamp()

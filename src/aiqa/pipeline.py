@@ -20,18 +20,8 @@ from .models import Answer
 from .reranking import RerankerChoice, RerankingRetriever, choose_reranker
 from .retrieval import HybridRetriever, Retriever, make_query
 from .settings import Settings
-from .store import (
-    BuildReport,
-    CorpusChanges,
-    LoadedIndex,
-    Progress,
-    build_index,
-    corpus_changes,
-    incompatibility,
-    load_index,
-    outdated,
-    read_manifest,
-)
+from .store import BuildReport, CorpusChanges, Progress, corpus_changes, incompatibility, outdated
+from .stores import SearchIndex, Store, open_store
 
 MAX_QUESTION_CHARS = 2000
 RETRIEVED_SHOWN = 10
@@ -58,6 +48,10 @@ def clean_question(question: str) -> str:
     return question
 
 
+def store_for(settings: Settings) -> Store:
+    return open_store(settings.store, settings.index, settings.milvus_token)
+
+
 def build(
     settings: Settings,
     *,
@@ -68,9 +62,8 @@ def build(
     if_changed: bool = False,
 ) -> BuildReport:
     choice = choice or choose_embedder(settings)
-    return build_index(
+    return store_for(settings).build(
         settings.corpus,
-        settings.index,
         choice.embedder,
         chunking_params(settings, choice.embedder),
         rebuild=rebuild,
@@ -84,7 +77,7 @@ def build(
 class Pipeline:
     settings: Settings
     choice: EmbedderChoice
-    index: LoadedIndex
+    index: SearchIndex
     answerers: dict[str, Answerer]
     build_report: BuildReport | None = None
     reranker: RerankerChoice | None = None
@@ -108,7 +101,8 @@ class Pipeline:
         """
         report = None
         notices: tuple[str, ...] = ()
-        manifest = read_manifest(settings.index)
+        store = store_for(settings)
+        manifest = store.read_manifest()
         if manifest is None:
             if not build_if_missing:
                 raise IndexStateError(f"There is no index in {settings.index}; run `aiqa index` to build it.")
@@ -143,7 +137,7 @@ class Pipeline:
                         f"The corpus changed ({changes.describe()}) but the index could not be updated "
                         f"({str(error).rstrip('.')}); answering from the index built {manifest.built_at}.",
                     )
-        index = load_index(settings.index)
+        index = store.load()
         _search_with_one_thread()
         return cls(
             settings,
@@ -238,7 +232,7 @@ def _search_with_one_thread() -> None:
     faiss.omp_set_num_threads(1)
 
 
-def make_answerers(settings: Settings, index: LoadedIndex) -> dict[str, Answerer]:
+def make_answerers(settings: Settings, index: SearchIndex) -> dict[str, Answerer]:
     """The available answerers, the default first: the LLM when one is configured, unless told otherwise."""
     extractive = ExtractiveAnswerer(index.idf)
     config = LLMConfig.from_settings(settings)

@@ -1,4 +1,4 @@
-"""Retrieval: dense (FAISS) and lexical (BM25) candidates fused by reciprocal rank."""
+"""Retrieval: dense and lexical (BM25) candidates from the store, fused by reciprocal rank."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import numpy as np
 from .chinese import Language, detect_language, normalize, tokenize
 from .embedding import Embedder
 from .lexicon import english_terms
-from .models import Passage
-from .store import LoadedIndex
+from .models import Chunk, Passage
+from .stores import SearchIndex
 
 RRF_K = 60
 CANDIDATES = 50
@@ -66,7 +66,7 @@ class HybridRetriever:
     Scores are the fused value scaled so that a passage ranked first by both halves scores 1.0.
     """
 
-    def __init__(self, index: LoadedIndex, embedder: Embedder, dense_weight: float) -> None:
+    def __init__(self, index: SearchIndex, embedder: Embedder, dense_weight: float) -> None:
         self.index = index
         self.embedder = embedder
         self.dense_weight = dense_weight
@@ -75,41 +75,42 @@ class HybridRetriever:
         """The top chunks by BM25, best first, with their scores."""
         if not query.tokens:
             return {}
-        scores = self.index.bm25.get_scores(query.tokens)
-        return {int(chunk_id): float(scores[chunk_id]) for chunk_id in _top(scores, depth)}
+        return self.index.lexical_candidates(query.tokens, depth)
 
     def dense_ranking(self, query: Query, depth: int) -> dict[int, float]:
         """The top chunks by inner product with the question's vector, best first, with their scores."""
         vector = self.embedder.embed([query.search_text], query=True)
         if not np.any(vector):
             return {}
-        scores, ids = self.index.dense.search(vector, min(depth, self.index.dense.ntotal))
-        return {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0}
+        return self.index.dense_candidates(vector, depth)
 
     def retrieve(self, query: Query, k: int) -> list[Passage]:
         depth = max(CANDIDATES, k)
         lexical = self.lexical_ranking(query, depth)
         dense = self.dense_ranking(query, depth) if self.dense_weight > 0 else {}
         best = fuse([(1.0, lexical), (self.dense_weight, dense)], k)
+        chunks = self.index.chunks_by_id([chunk_id for chunk_id, _ in best])
         return [
-            self._passage(chunk_id, score, dense.get(chunk_id), lexical.get(chunk_id))
+            _passage(chunks[chunk_id], chunk_id, score, dense.get(chunk_id), lexical.get(chunk_id))
             for chunk_id, score in best
         ]
 
-    def _passage(self, chunk_id: int, score: float, dense: float | None, lexical: float | None) -> Passage:
-        chunk = self.index.chunks[chunk_id]
-        return Passage(
-            doc=chunk.doc,
-            title=chunk.title,
-            start=chunk.start,
-            end=chunk.end,
-            text=chunk.text,
-            score=round(float(score), 4),
-            chunk_id=chunk_id,
-            sentences=chunk.sentences,
-            dense=dense,
-            lexical=lexical,
-        )
+
+def _passage(
+    chunk: Chunk, chunk_id: int, score: float, dense: float | None, lexical: float | None
+) -> Passage:
+    return Passage(
+        doc=chunk.doc,
+        title=chunk.title,
+        start=chunk.start,
+        end=chunk.end,
+        text=chunk.text,
+        score=round(float(score), 4),
+        chunk_id=chunk_id,
+        sentences=chunk.sentences,
+        dense=dense,
+        lexical=lexical,
+    )
 
 
 def fuse(
@@ -124,10 +125,3 @@ def fuse(
     scale = sum(weight for weight, _ in rankings) / (rrf_k + 1)
     best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
     return [(chunk_id, score / scale) for chunk_id, score in best if score > 0]
-
-
-def _top(scores: np.ndarray, depth: int) -> np.ndarray:
-    positive = np.flatnonzero(scores > 0)
-    if positive.size > depth:
-        positive = positive[np.argpartition(-scores[positive], depth)[:depth]]
-    return positive[np.argsort(-scores[positive], kind="stable")]

@@ -26,6 +26,10 @@ class Settings(BaseSettings):
 
     corpus: Path = Path("corpus")
     index: Path = Path("index")
+    # Where the index lives: `files` (the --index directory), a Milvus Lite file ending in .db, or
+    # a Milvus server URI (http://host:port); a Milvus collection is named after the --index name.
+    store: str = "files"
+    milvus_token: str | None = None
 
     embedder: EmbedderName = "auto"
     # A sentence-transformers model name or directory; when set, `auto` uses it (downloading it if

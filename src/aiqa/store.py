@@ -149,6 +149,21 @@ class LoadedIndex:
                 ) from error
         return self._lexicon
 
+    @property
+    def size(self) -> int:
+        return len(self.chunks)
+
+    def dense_candidates(self, vector: np.ndarray, depth: int) -> dict[int, float]:
+        scores, ids = self.dense.search(vector, min(depth, self.dense.ntotal))
+        return {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0}
+
+    def lexical_candidates(self, tokens: list[str], depth: int) -> dict[int, float]:
+        scores = self.bm25.get_scores(tokens)
+        return {int(chunk_id): float(scores[chunk_id]) for chunk_id in _top(scores, depth)}
+
+    def chunks_by_id(self, ids: list[int]) -> dict[int, Chunk]:
+        return {chunk_id: self.chunks[chunk_id] for chunk_id in ids}
+
     def idf(self, tokens: list[str]) -> np.ndarray:
         """Inverse document frequency of each token over the chunks (unseen tokens get the maximum)."""
         if self._document_frequency is None:
@@ -159,6 +174,14 @@ class LoadedIndex:
             [self._document_frequency[vocab[t]] if t in vocab else 0 for t in tokens], dtype=np.float64
         )
         return np.log((total + 1) / (frequencies + 0.5))
+
+
+def _top(scores: np.ndarray, depth: int) -> np.ndarray:
+    """The ids of the `depth` best positive scores, best first (ties by id)."""
+    positive = np.flatnonzero(scores > 0)
+    if positive.size > depth:
+        positive = positive[np.argpartition(-scores[positive], depth)[:depth]]
+    return positive[np.argsort(-scores[positive], kind="stable")]
 
 
 def _manifest_path(directory: Path) -> Path:
