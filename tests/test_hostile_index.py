@@ -148,7 +148,9 @@ def test_build_killed_halfway_keeps_the_old_index(built) -> None:
     assert not stale.exists()
     assert len(load_index(settings.index).manifest.files) == 5 + EXTRA_FILES
     after = _answer_json(args)
-    assert after["answerable"] and after["answer"] == before["answer"]
+    # The filler files shift word frequencies, which may change the companion sentences an answer
+    # quotes, not the sentence it quotes first.
+    assert after["answerable"] and after["answer"].split(" [1]")[0] == before["answer"].split(" [1]")[0]
 
 
 def test_swap_interrupted_between_its_renames(built) -> None:

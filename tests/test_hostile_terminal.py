@@ -44,7 +44,8 @@ def test_json_stays_exact_and_escapes_what_a_terminal_obeys(args: list[str], tmp
     raw = result.stdout.decode("utf-8")
     assert not [c for c in OBEYED if c in raw]
     answer = json.loads(raw)
-    [cited] = [c for c in answer["citations"] if c["doc"] == HOSTILE_NAME]
+    # An answer may quote companion sentences from more than one passage of the file.
+    cited = [c for c in answer["citations"] if c["doc"] == HOSTILE_NAME]
     texts = corpus_texts(tmp_path / "corpus")
-    assert cited["text"] == texts[HOSTILE_NAME][cited["start"] : cited["end"]]
-    assert "\x1b]0;pwned\x07" in cited["text"]
+    assert cited and all(c["text"] == texts[HOSTILE_NAME][c["start"] : c["end"]] for c in cited)
+    assert any("\x1b]0;pwned\x07" in c["text"] for c in cited)

@@ -23,11 +23,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .answer.answerer import ExtractiveAnswerer
 from .answering import REFUSALS, Draft, stream_whole
 from .chinese import Language
 from .citecheck import UnsupportedPolicy, check_answer
 from .errors import LLMError, SettingsError
-from .extractive import ExtractiveAnswerer
 from .models import Passage
 from .retrieval import Query
 from .settings import Settings

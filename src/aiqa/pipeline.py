@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
+from .answer.answerer import ExtractiveAnswerer
 from .answering import Answerer, Draft
 from .chinese import detect_language
 from .chunking import ChunkingParams
@@ -14,7 +15,6 @@ from .condense import condense
 from .embedders import EmbedderChoice, choose_embedder, embedder_for_index
 from .embedding import Embedder
 from .errors import AiqaError, IndexStateError, QuestionError, SettingsError
-from .extractive import ExtractiveAnswerer
 from .llm import LLMAnswerer, LLMConfig
 from .models import Answer
 from .reranking import RerankerChoice, RerankingRetriever, choose_reranker
@@ -234,7 +234,7 @@ def _search_with_one_thread() -> None:
 
 def make_answerers(settings: Settings, index: SearchIndex) -> dict[str, Answerer]:
     """The available answerers, the default first: the LLM when one is configured, unless told otherwise."""
-    extractive = ExtractiveAnswerer(index.idf)
+    extractive = ExtractiveAnswerer(index.idf, index.manifest.embedder.id)
     config = LLMConfig.from_settings(settings)
     if config is None:
         if settings.answerer == "llm":

@@ -1,0 +1,168 @@
+"""Extractive answers chosen by the answer model: quote the sentences most likely to answer, or refuse.
+
+Two decisions, both learned (see `scripts/train_answerer.py`): which retrieved sentence answers
+(a ranking over sentence features), and whether any does (a calibrated probability over
+question-level evidence, with one threshold). Quotes are verbatim spans of the passages, so every
+citation and highlight is exact.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..answering import Draft, citation_for, refusal, stream_whole
+from ..chinese import normalize, to_simplified
+from ..models import Passage
+from ..retrieval import Query
+from .features import (
+    Candidate,
+    Idf,
+    QuestionTerms,
+    candidates,
+    kinds_held,
+    matched,
+    question_features,
+    question_terms,
+    sentence_features,
+    share,
+)
+from .model import AnswerModel, load_model
+
+MAX_SENTENCES = 3
+# Longer sentences are cut to the run of clauses around the one that best matches the question,
+# which keeps the median answer short without cutting a typical answer in half.
+MAX_SENTENCE_CHARS = 100
+_CLAUSE_BREAK = re.compile(r"[,，;；:：]")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the model concluded about one question and its passages."""
+
+    probability: float  # that some retrieved sentence answers the question
+    answerable: bool
+    ranked: list[tuple[Candidate, float]]  # candidates with their sentence probabilities, best first
+    terms: QuestionTerms
+
+
+class ExtractiveAnswerer:
+    """Quote one to three retrieved sentences, each ending in its [n], or refuse."""
+
+    name = "extractive"
+
+    def __init__(
+        self,
+        idf: Idf,
+        embedder: str,
+        model: AnswerModel | None = None,
+        threshold: float | None = None,
+    ) -> None:
+        self._idf = idf
+        self._embedder = embedder
+        self._model = model
+        self._threshold = threshold
+
+    @property
+    def model(self) -> AnswerModel:
+        """Read on first use, so an index can be built (and the model trained) without one."""
+        if self._model is None:
+            self._model = load_model()
+        return self._model
+
+    @property
+    def threshold(self) -> float:
+        return self.model.threshold if self._threshold is None else self._threshold
+
+    def decide(self, query: Query, passages: list[Passage]) -> Decision:
+        # Another embedder's cosine is on another scale; the model was also trained without one.
+        if self._embedder != self.model.embedder:
+            passages = [p.model_copy(update={"dense": None}) for p in passages]
+        terms = question_terms(query, self._idf)
+        found = candidates(passages)
+        rows = sentence_features(query, terms, passages, found)
+        logits = self.model.sentence.logits(rows)
+        question = question_features(query, terms, passages, found, rows, logits)
+        probability = float(self.model.answerable.probabilities(question[None, :])[0])
+        sentence_probabilities = 1.0 / (1.0 + np.exp(-logits))
+        order = np.argsort(-logits, kind="stable")
+        ranked = [(found[i], float(sentence_probabilities[i])) for i in order]
+        return Decision(probability, bool(found) and probability >= self.threshold, ranked, terms)
+
+    def answer(self, query: Query, passages: list[Passage]) -> Draft:
+        decision = self.decide(query, passages)
+        if not decision.answerable:
+            return refusal(query)
+        return self._compose(query, self._chosen(decision), decision.terms, passages)
+
+    def stream(self, query: Query, passages: list[Passage]) -> Iterator[str | Draft]:
+        return stream_whole(self.answer(query, passages))
+
+    def _chosen(self, decision: Decision) -> list[Candidate]:
+        """The best sentence, and up to two more the model rates nearly as likely to be the answer."""
+        chosen = companions(decision.ranked, self.model.companion_ratio)
+        best = chosen[0]
+        # Read in the order of the passages, and of the document within one.
+        return sorted(chosen, key=lambda c: (c.passage_rank != best.passage_rank, c.passage_rank, c.start))
+
+    def _compose(
+        self, query: Query, chosen: list[Candidate], terms: QuestionTerms, passages: list[Passage]
+    ) -> Draft:
+        numbers: dict[int, int] = {}
+        highlights: dict[int, list[tuple[int, int]]] = {}
+        parts = []
+        for candidate in chosen:
+            n = numbers.setdefault(candidate.passage_rank, len(numbers) + 1)
+            highlights.setdefault(candidate.passage_rank, []).append((candidate.start, candidate.end))
+            excerpt = excerpt_of(candidate.text, lambda clause: _clause_score(terms, clause))
+            # A Simplified question gets Simplified text (Traditional→Simplified is lossless in
+            # practice); other quotes stay as their source has them, since Simplified→Traditional
+            # can corrupt names (s2t turns the surname 余 into 餘).
+            if query.language == "zh-Hans":
+                excerpt = to_simplified(excerpt)
+            parts.append(f"{excerpt} [{n}]")
+        citations = [citation_for(n, passages[rank], highlights[rank]) for rank, n in numbers.items()]
+        return Draft(answer=" ".join(parts), answerable=True, citations=citations)
+
+
+def companions(ranked: list[tuple[Candidate, float]], ratio: float) -> list[Candidate]:
+    """The best candidate and up to two more whose probability is at least `ratio` of the best's."""
+    best_probability = ranked[0][1]
+    chosen: dict[str, Candidate] = {}
+    for candidate, probability in ranked:
+        if len(chosen) == MAX_SENTENCES or probability < ratio * best_probability:
+            break
+        # The same sentence retrieved from two copies of a report is quoted once.
+        chosen.setdefault(candidate.normalized, candidate)
+    return list(chosen.values())
+
+
+def _clause_score(terms: QuestionTerms, clause: str) -> float:
+    normalized = normalize(clause)
+    return share(terms, matched(terms, normalized)) + (0.5 if kinds_held(terms, normalized) else 0.0)
+
+
+def excerpt_of(text: str, clause_score: Callable[[str], float]) -> str:
+    """The sentence, or for a long one the run of clauses around its best-scoring clause."""
+    if len(text) <= MAX_SENTENCE_CHARS:
+        return text
+    bounds = [0, *(m.end() for m in _CLAUSE_BREAK.finditer(text)), len(text)]
+    clauses = [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1) if bounds[i] < bounds[i + 1]]
+    best = max(range(len(clauses)), key=lambda i: clause_score(text[clauses[i][0] : clauses[i][1]]))
+    first = last = best
+    grown = True
+    while grown:
+        grown = False
+        for candidate_first, candidate_last in ((first - 1, last), (first, last + 1)):
+            if (
+                candidate_first >= 0
+                and candidate_last < len(clauses)
+                and clauses[candidate_last][1] - clauses[candidate_first][0] <= MAX_SENTENCE_CHARS
+            ):
+                first, last, grown = candidate_first, candidate_last, True
+                break
+    start, end = clauses[first][0], clauses[last][1]
+    return ("…" if start > 0 else "") + text[start:end].rstrip(",，;；:：") + ("…" if end < len(text) else "")

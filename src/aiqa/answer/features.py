@@ -1,0 +1,308 @@
+"""Features for the answer model: of each candidate sentence, and of the question as a whole.
+
+Candidates are the sentences of the retrieved passages, kept as verbatim spans so citations stay
+exact. Every feature is a general signal (term and character overlap, retrieval evidence, whether
+a sentence holds the kind of thing the question asks for); none names a place, person or title.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+import numpy as np
+
+from ..chinese import clean, normalize
+from ..models import Passage
+from ..retrieval import Query
+
+Idf = Callable[[list[str]], np.ndarray]
+
+# What a question asks for, and how a sentence shows it holds one. Used only as features: a
+# sentence without a date can still answer a "when" question the cue misread.
+ASKS: dict[str, re.Pattern[str]] = {
+    "date": re.compile(
+        r"何时|什么时[候间]|哪一?[天年]|哪个月|几月|几号|几日|日期|年份|\bwhen\b|what (?:year|date|month)|which (?:year|month|day)"
+    ),
+    "number": re.compile(
+        r"多少|几[个家项款种倍成名位次岁座条只部所年]|多[大高长远重久深宽]|比例|占比|百分之|\bhow (?:many|much|long|old|far|big|high)\b|what (?:percentage|share|proportion)"
+    ),
+    "person": re.compile(r"谁|哪位|何人|\bwho\b|\bwhom\b"),
+    "place": re.compile(
+        r"哪里|哪儿|何处|何地|哪[座个所]?(?:城市|国家|地区|县|市|省|区|国)|\bwhere\b|which (?:city|country|county|province|district|region)"
+    ),
+    "list": re.compile(r"哪[些几]|分别|包括|\bwhat are\b|\bwhich (?:are|were)\b"),
+    "reason": re.compile(r"为什么|为何|原因|\bwhy\b"),
+}
+HOLDS: dict[str, re.Pattern[str]] = {
+    "date": re.compile(
+        r"\d{4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|[今去前明]年|年[初底末中]|世纪|年代|(?:1[0-9]|20)\d{2}"
+    ),
+    "number": re.compile(
+        r"\d|[一二三四五六七八九十百千万亿两几]+[个家项款种倍成名位次岁座条只部所余多]|%|percent"
+    ),
+    "person": re.compile(
+        r"[\u4e00-\u9fff]{2,3}(?:说|表示|认为|指出|提出|创立|创办|发明|担任|出任|发现|设计)|[\u4e00-\u9fff]·[\u4e00-\u9fff]"
+        r"|\b[A-Z][a-z]+ [A-Z][a-z]+\b"
+    ),
+    "place": re.compile(r"[\u4e00-\u9fff]{1,6}(?:省|市|县|区|镇|州|国|岛|山|河|湖|城|村|港)|位于|坐落"),
+    "list": re.compile(r"、|；|;|[一二三四五六七八九十]是|以及"),
+    "reason": re.compile(r"因为|由于|因此|所以|为了|导致|原因|以便"),
+}
+
+SENTENCE_FEATURES = (
+    "coverage",  # IDF-weighted share of the question's terms in the sentence
+    "context_coverage",  # the same over the whole passage: an answer often names its subject earlier
+    "previous_coverage",  # the sentence before: an answer often follows the sentence naming its subject
+    "next_coverage",
+    "title_coverage",  # the share in the document's title: articles rarely repeat their subject
+    "bigram_coverage",  # share of the character bigrams of the question's words in the sentence
+    "common_run",  # longest run of the question's characters in the sentence, over the question's length
+    "bigram_gap",  # best bigram coverage among the candidates minus this one's
+    "common_run_gap",
+    "has_rarest",  # holds the question's rarest term
+    "coverage_gap",  # best coverage among the candidates minus this one's
+    "passage_rank",  # 1 / (1 + rank)
+    "passage_score",  # the fused retrieval score
+    "dense",  # the embedder's cosine of the passage to the question (0 when missing)
+    "dense_missing",
+    "lexical",  # BM25 of the passage over the best BM25 among the passages (0 when missing)
+    "lexical_missing",
+    "position",  # where the sentence sits in its passage, 0 first .. 1 last
+    "log_length",
+    "novelty",  # share of the sentence's characters not in the question: an answer adds something
+    "type_held",  # the question asks for a kind of thing and the sentence holds one the question does not
+    "type_missing",  # it asks for one and the sentence holds none beyond the question's own
+    # The same per kind, so the model can weigh a date for "when" apart from a place for "where".
+    *(f"{kind}_held" for kind in ASKS),
+)
+
+QUESTION_FEATURES = (
+    "best_logit",  # the sentence model's best logit
+    "margin",  # best logit minus the second best
+    "best_coverage",
+    "max_coverage",
+    "absent_weight",  # share of the question's (whole terms') weight in terms the corpus never uses
+    "rarest_absent",  # the rarest term occurs nowhere in the corpus
+    "rarest_in_passages",
+    "rarest_in_best",
+    "passages_coverage",  # share of the question's weight found anywhere in the passages
+    "top_score",
+    "top_dense",
+    "top_dense_missing",
+    "top_lexical",  # BM25 of the top passage per unit of the question's IDF
+    "best_type_held",
+    "best_type_missing",
+    "asks_type",
+    "english",
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    passage_rank: int
+    position: int  # index of the sentence within its passage
+    doc: str
+    start: int  # offsets into the document
+    end: int
+    text: str  # cleaned original text
+    normalized: str
+
+
+@dataclass(frozen=True)
+class QuestionTerms:
+    """The question's terms with their weights, in the forms a normalized sentence is searched for."""
+
+    forms: list[tuple[str, ...]]
+    weights: np.ndarray  # IDF of each term's rarest form, over the largest possible IDF
+    absent: np.ndarray  # the term occurs in no chunk of the corpus
+    # Not part of a longer term of the question: jieba's search mode also yields the pieces of a
+    # long word (青田县 → 青田, 田县), and a piece may be unknown where the word is not.
+    whole: np.ndarray
+    bigrams: frozenset[str]
+    chars: frozenset[str]
+    asks: tuple[str, ...]  # the kinds of thing the question asks for
+
+    @property
+    def rarest(self) -> int | None:
+        """The whole term with the largest weight."""
+        return int(np.argmax(np.where(self.whole, self.weights, -1.0))) if len(self.weights) else None
+
+    @property
+    def absent_share(self) -> float:
+        """The share of the whole terms' weight in terms the corpus never uses."""
+        total = float(self.weights[self.whole].sum())
+        return float(self.weights[self.whole & self.absent].sum()) / total if total else 0.0
+
+
+def question_terms(query: Query, idf: Idf) -> QuestionTerms:
+    forms = [term.forms for term in query.terms]
+    # A NUL character is never a corpus token (cleaning drops control characters), so its IDF is
+    # the one unseen terms get.
+    unseen = float(idf(["\x00"])[0])
+    raw = np.array([float(idf(list(f)).min()) for f in forms]) if forms else np.zeros(0)
+    weights = raw / unseen if unseen > 0 else raw
+    bigrams = frozenset(
+        form[i : i + 2] for term in forms for form in term if not form.isascii() for i in range(len(form) - 1)
+    ) | frozenset(form for term in forms for form in term if len(form) == 1)
+    chars = frozenset(ch for term in forms for form in term for ch in form)
+    asks = tuple(kind for kind, cue in ASKS.items() if cue.search(query.normalized))
+    whole = np.array(
+        [
+            not any(a != b and a in b for j, other in enumerate(forms) if j != i for a in term for b in other)
+            for i, term in enumerate(forms)
+        ],
+        dtype=bool,
+    )
+    return QuestionTerms(forms, weights, raw >= unseen - 1e-9, whole, bigrams, chars, asks)
+
+
+def candidates(passages: list[Passage]) -> list[Candidate]:
+    found = []
+    for rank, passage in enumerate(passages):
+        for position, (start, end) in enumerate(passage.sentences):
+            text = clean(passage.text[start - passage.start : end - passage.start]).strip()
+            if text:
+                found.append(Candidate(rank, position, passage.doc, start, end, text, normalize(text)))
+    return found
+
+
+def matched(terms: QuestionTerms, text: str) -> np.ndarray:
+    return np.array([any(form in text for form in forms) for forms in terms.forms], dtype=bool)
+
+
+def share(terms: QuestionTerms, held: np.ndarray) -> float:
+    total = float(terms.weights.sum())
+    return float(terms.weights[held].sum()) / total if total else 0.0
+
+
+def residual(terms: QuestionTerms, text: str) -> str:
+    """The sentence with the question's own words taken out: what it adds."""
+    for forms in terms.forms:
+        for form in forms:
+            text = text.replace(form, " ")
+    return text
+
+
+def kinds_held(terms: QuestionTerms, text: str) -> set[str]:
+    """The kinds of thing the question asks for that the sentence holds beyond the question's words."""
+    if not terms.asks:
+        return set()
+    rest = residual(terms, text)
+    return {kind for kind in terms.asks if HOLDS[kind].search(rest)}
+
+
+def _common_run(question: str, text: str) -> int:
+    matcher = SequenceMatcher(None, question, text, autojunk=False)
+    return matcher.find_longest_match(0, len(question), 0, len(text)).size
+
+
+def sentence_features(
+    query: Query, terms: QuestionTerms, passages: list[Passage], found: list[Candidate]
+) -> np.ndarray:
+    """One row of SENTENCE_FEATURES per candidate."""
+    if not found:
+        return np.zeros((0, len(SENTENCE_FEATURES)))
+    contexts = [normalize(clean(p.text)) for p in passages]
+    context_coverage = [share(terms, matched(terms, c)) for c in contexts]
+    titles = [share(terms, matched(terms, normalize(p.title))) for p in passages]
+    coverage = np.array([share(terms, matched(terms, c.normalized)) for c in found])
+    by_place = {(c.passage_rank, c.position): i for i, c in enumerate(found)}
+    sentences_in = {}
+    for c in found:
+        sentences_in[c.passage_rank] = max(sentences_in.get(c.passage_rank, 0), c.position + 1)
+    best_lexical = max((p.lexical for p in passages if p.lexical is not None), default=0.0)
+    question = "".join(ch for ch in query.normalized if not ch.isspace())
+    rarest = terms.rarest
+    bigrams = np.array(
+        [
+            sum(b in c.normalized for b in terms.bigrams) / len(terms.bigrams) if terms.bigrams else 0.0
+            for c in found
+        ]
+    )
+    runs = np.array([_common_run(question, c.normalized) / max(len(question), 1) for c in found])
+    rows = []
+    for i, c in enumerate(found):
+        passage = passages[c.passage_rank]
+        previous, following = (by_place.get((c.passage_rank, c.position + step)) for step in (-1, 1))
+        has_rarest = rarest is not None and any(form in c.normalized for form in terms.forms[rarest])
+        novelty = sum(ch not in terms.chars for ch in c.normalized) / len(c.normalized)
+        held = kinds_held(terms, c.normalized)
+        rows.append(
+            [
+                coverage[i],
+                context_coverage[c.passage_rank],
+                coverage[previous] if previous is not None else 0.0,
+                coverage[following] if following is not None else 0.0,
+                titles[c.passage_rank],
+                bigrams[i],
+                runs[i],
+                float(bigrams.max() - bigrams[i]),
+                float(runs.max() - runs[i]),
+                float(has_rarest),
+                float(coverage.max() - coverage[i]),
+                1.0 / (1 + c.passage_rank),
+                passage.score,
+                passage.dense if passage.dense is not None else 0.0,
+                float(passage.dense is None),
+                passage.lexical / best_lexical if passage.lexical is not None and best_lexical > 0 else 0.0,
+                float(passage.lexical is None),
+                c.position / max(sentences_in[c.passage_rank] - 1, 1),
+                math.log(len(c.normalized)),
+                novelty,
+                float(bool(held)),
+                float(bool(terms.asks) and not held),
+                *(float(kind in held) for kind in ASKS),
+            ]
+        )
+    return np.array(rows, dtype=np.float64)
+
+
+def question_features(
+    query: Query,
+    terms: QuestionTerms,
+    passages: list[Passage],
+    found: list[Candidate],
+    sentence_rows: np.ndarray,
+    logits: np.ndarray,
+) -> np.ndarray:
+    """The row of QUESTION_FEATURES: is the question answerable from these passages at all?"""
+    column = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
+    order = np.argsort(-logits, kind="stable") if len(logits) else np.zeros(0, dtype=int)
+    best = int(order[0]) if len(order) else None
+    best_logit = float(logits[best]) if best is not None else -10.0
+    second = float(logits[order[1]]) if len(order) > 1 else best_logit - 10.0
+    rarest = terms.rarest
+    in_passages = rarest is not None and any(
+        form in normalize(p.title + p.text) for p in passages for form in terms.forms[rarest]
+    )
+    held = np.zeros(len(terms.forms), dtype=bool)
+    for p in passages:
+        held |= matched(terms, normalize(clean(p.text)))
+    top = passages[0] if passages else None
+    total_idf = float(terms.weights.sum())
+    return np.array(
+        [
+            best_logit,
+            best_logit - second,
+            sentence_rows[best, column["coverage"]] if best is not None else 0.0,
+            float(sentence_rows[:, column["coverage"]].max()) if best is not None else 0.0,
+            terms.absent_share,
+            float(rarest is not None and bool(terms.absent[rarest])),
+            float(in_passages),
+            sentence_rows[best, column["has_rarest"]] if best is not None else 0.0,
+            share(terms, held),
+            top.score if top else 0.0,
+            top.dense if top and top.dense is not None else 0.0,
+            float(top is None or top.dense is None),
+            top.lexical / total_idf if top and top.lexical is not None and total_idf > 0 else 0.0,
+            sentence_rows[best, column["type_held"]] if best is not None else 0.0,
+            sentence_rows[best, column["type_missing"]] if best is not None else 0.0,
+            float(bool(terms.asks)),
+            float(query.language == "en"),
+        ],
+        dtype=np.float64,
+    )

@@ -1,0 +1,187 @@
+"""The learned answer step: its features, its ranking, its threshold, and rebuilding its weights."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from aiqa.answer.answerer import ExtractiveAnswerer
+from aiqa.answer.features import (
+    QUESTION_FEATURES,
+    SENTENCE_FEATURES,
+    candidates,
+    kinds_held,
+    question_features,
+    question_terms,
+    sentence_features,
+)
+from aiqa.answer.model import load_model
+from aiqa.answering import REFUSALS
+from aiqa.pipeline import Pipeline
+from aiqa.retrieval import make_query
+from aiqa.settings import Settings
+
+from conftest import REPO
+
+ARTICLE = """青田港务局
+
+青田港务局是青田县管理港口事务的机构。
+青田港务局于2019年3月成立，首任局长是林海峰。
+该局设有四个科室，共有工作人员35名。
+青田港位于瓯江中游，年吞吐量约为120万吨。
+"""
+OTHER = """松阳茶叶博物馆
+
+松阳茶叶博物馆收藏了各地的茶具。
+博物馆每周一闭馆，其余时间免费开放。
+"""
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+    root = tmp_path_factory.mktemp("small")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / "qingtian.txt").write_text(ARTICLE, encoding="utf-8")
+    (corpus / "songyang.txt").write_text(OTHER, encoding="utf-8")
+    return Pipeline.open(Settings(corpus=corpus, index=root / "index", embedder="offline"))
+
+
+def features_of(pipeline: Pipeline, question: str) -> tuple[list[str], np.ndarray]:
+    query = make_query(question)
+    passages = pipeline.retriever().retrieve(query, 5)
+    terms = question_terms(query, pipeline.index.idf)
+    found = candidates(passages)
+    return [c.text for c in found], sentence_features(query, terms, passages, found)
+
+
+def column(name: str) -> int:
+    return SENTENCE_FEATURES.index(name)
+
+
+def test_coverage_and_kind_features_on_hand_written_sentences(small: Pipeline) -> None:
+    texts, rows = features_of(small, "青田港务局是什么时候成立的？")
+    dated = texts.index("青田港务局于2019年3月成立，首任局长是林海峰。")
+    undated = texts.index("青田港务局是青田县管理港口事务的机构。")
+    assert rows.shape == (len(texts), len(SENTENCE_FEATURES))
+    assert rows[dated, column("coverage")] == pytest.approx(1.0)
+    assert rows[undated, column("coverage")] < 1.0
+    assert rows[dated, column("date_held")] == 1.0 and rows[dated, column("type_missing")] == 0.0
+    assert rows[undated, column("date_held")] == 0.0 and rows[undated, column("type_missing")] == 1.0
+    assert rows[dated, column("coverage_gap")] == 0.0
+    assert rows[:, column("novelty")].min() >= 0.0 and rows[:, column("novelty")].max() <= 1.0
+
+
+def test_a_kind_the_question_itself_names_does_not_count_as_held(small: Pipeline) -> None:
+    terms = question_terms(make_query("2019年青田港务局有多少名工作人员？"), small.index.idf)
+    assert terms.asks == ("number",)
+    assert kinds_held(terms, "2019年青田港务局") == set()
+    assert kinds_held(terms, "共有工作人员35名") == {"number"}
+
+
+def test_question_features_see_terms_the_corpus_never_uses(small: Pipeline) -> None:
+    rows = {}
+    for question in ("青田港务局的首任局长是谁？", "宁波舟山港的首任局长是谁？"):
+        query = make_query(question)
+        passages = small.retriever().retrieve(query, 5)
+        terms = question_terms(query, small.index.idf)
+        found = candidates(passages)
+        sentence_rows = sentence_features(query, terms, passages, found)
+        logits = load_model().sentence.logits(sentence_rows)
+        rows[question] = question_features(query, terms, passages, found, sentence_rows, logits)
+    absent = QUESTION_FEATURES.index("absent_weight")
+    assert rows["青田港务局的首任局长是谁？"][absent] == 0.0
+    assert rows["宁波舟山港的首任局长是谁？"][absent] > 0.3
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("青田港务局是什么时候成立的？", "2019年3月"),
+        ("青田港务局有多少名工作人员？", "35名"),
+        ("青田港的年吞吐量是多少？", "120万吨"),
+        ("松阳茶叶博物馆收藏了什么？", "各地的茶具"),
+    ],
+)
+def test_the_sentence_that_holds_the_answer_is_quoted(small: Pipeline, question: str, answer: str) -> None:
+    result = small.ask(question)
+    assert result.answerable and answer in result.answer, (question, result.answer)
+    texts = {c.doc: (small.settings.corpus / c.doc).read_text(encoding="utf-8") for c in result.citations}
+    for citation in result.citations:
+        assert texts[citation.doc][citation.start : citation.end] == citation.text
+    assert any(answer in texts[c.doc][s:e] for c in result.citations for s, e in c.highlight)
+
+
+def test_the_threshold_decides_refusal(small: Pipeline) -> None:
+    question = "今天晚饭做红烧肉需要炖多久？"
+    query = make_query(question)
+    passages = small.retriever().retrieve(query, 5) or small.retriever().retrieve(make_query("青田港务局"), 5)
+    always = ExtractiveAnswerer(small.index.idf, small.index.manifest.embedder.id, threshold=0.0)
+    never = ExtractiveAnswerer(small.index.idf, small.index.manifest.embedder.id, threshold=1.01)
+    default = ExtractiveAnswerer(small.index.idf, small.index.manifest.embedder.id)
+    assert always.answer(query, passages).answerable
+    assert never.answer(query, passages).answer == REFUSALS["zh-Hans"]
+    decision = default.decide(query, passages)
+    assert decision.probability < default.threshold and not default.answer(query, passages).answerable
+    assert 0.0 < default.threshold < 1.0
+
+
+def test_another_embedders_similarity_is_not_read(small: Pipeline) -> None:
+    query = make_query("青田港务局是什么时候成立的？")
+    passages = small.retriever().retrieve(query, 5)
+    foreign = ExtractiveAnswerer(small.index.idf, "some-other-embedder")
+    high = [p.model_copy(update={"dense": 0.99}) for p in passages]
+    low = [p.model_copy(update={"dense": None}) for p in passages]
+    assert foreign.decide(query, high).probability == foreign.decide(query, low).probability
+
+
+def _training_module():
+    spec = importlib.util.spec_from_file_location("train_answerer", REPO / "scripts" / "train_answerer.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_training_is_deterministic_and_numpy_reads_what_scikit_learn_learned(small: Pipeline) -> None:
+    train = _training_module()
+    rows = np.vstack(
+        [features_of(small, q)[1] for q in ("青田港务局是什么时候成立的？", "青田港的年吞吐量是多少？")]
+    )
+    rng = np.random.default_rng(0)
+    x = np.vstack([rows + rng.normal(0, 0.01, rows.shape) for _ in range(20)])
+    y = (x[:, column("coverage")] + rng.normal(0, 0.2, len(x)) > 0.5).astype(int)
+    first, second = train.fit(x, y, SENTENCE_FEATURES), train.fit(x, y, SENTENCE_FEATURES)
+    assert first.model_dump_json() == second.model_dump_json()  # fit() also checks numpy against sklearn
+    assert first.trees and first.features == list(SENTENCE_FEATURES)
+
+
+def test_the_shipped_model_is_readable_and_names_its_features() -> None:
+    model = load_model()
+    assert tuple(model.sentence.features) == SENTENCE_FEATURES
+    assert tuple(model.answerable.features) == QUESTION_FEATURES
+    assert model.trained_on["questions"] > 800
+    assert (REPO / "src/aiqa/data/answer_model.json").stat().st_size < 200_000
+
+
+@pytest.mark.slow
+def test_the_training_command_rebuilds_the_shipped_weights_byte_for_byte(tmp_path: Path) -> None:
+    out = tmp_path / "answer_model.json"
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "scripts/train_answerer.py"),
+            "--work",
+            str(tmp_path / "work"),
+            "--out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    assert out.read_bytes() == (REPO / "src/aiqa/data/answer_model.json").read_bytes()
