@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from aiqa.condense import condense
+from aiqa.condense import condense, is_rewrite
 from aiqa.evaluation import evaluate, metrics, read_gold
 from aiqa.pipeline import Pipeline, make_answerers
 from openai_peer import ChatServer, Reply
@@ -64,6 +64,15 @@ def test_an_english_pronoun_and_a_missing_subject_are_filled_in() -> None:
     assert (
         condense("副局长是谁？", ["温州市人工智能局是什么时候成立的？"]) == "温州市人工智能局的副局长是谁？"
     )
+    # A word the dictionary lacks (智算, cut into 智|算) does not end the name it is part of.
+    assert (
+        condense("在全国排第几？", ["2024年杭州智算中心的算力规模有多大？"]) == "杭州智算中心在全国排第几？"
+    )
+    # A parenthetical inside a name is part of it.
+    assert (
+        condense("它的主任是谁？", ["南京市鼓楼区数据（算力）中心是什么时候启用的？"])
+        == "南京市鼓楼区数据（算力）中心的主任是谁？"
+    )
 
 
 def test_a_place_switch_keeps_the_kind_of_organization_and_other_shapes_are_left_alone() -> None:
@@ -73,6 +82,12 @@ def test_a_place_switch_keeps_the_kind_of_organization_and_other_shapes_are_left
     )
     wenzhou = "温州市人工智能局是什么时候成立的？"
     assert condense("上海呢？", [wenzhou]) == "上海人工智能局是什么时候成立的？"
+    # A place a preposition governs (jieba tags 城市 "city" as a place name) is not what was asked about.
+    for earlier, switched in (
+        ("苏州数据企业在城市更新项目中的投资额是多少？", "无锡数据企业在城市更新项目中的投资额是多少？"),
+        ("宁波制造企业在城市治理场景的订单有多少？", "无锡制造企业在城市治理场景的订单有多少？"),
+    ):
+        assert condense("那无锡呢？", [earlier]) == switched
     assert condense("和南京相比呢？", [wenzhou]) is None  # a comparison, not a new entity
     assert condense("什么是人工智能？", [wenzhou]) is None  # a definition names its own subject
 
@@ -101,23 +116,88 @@ def test_conversational_gold_rows_are_asked_after_their_history(real_pipeline: P
     assert metrics(alone)["answer hit"] < metrics(rows)["answer hit"]
 
 
+def _with_scripted_llm(pipeline: Pipeline, server: ChatServer) -> Pipeline:
+    settings = pipeline.settings.with_overrides(llm_base_url=server.base_url, llm_model="scripted")
+    return dataclasses.replace(
+        pipeline, settings=settings, answerers=make_answerers(settings, pipeline.index)
+    )
+
+
 def test_an_llm_rewrite_is_used_only_when_it_keeps_the_question_s_words(real_pipeline: Pipeline) -> None:
     server = ChatServer().start()
     try:
-        settings = real_pipeline.settings.with_overrides(
-            llm_base_url=server.base_url, llm_model="scripted", answerer="extractive"
-        )
-        pipeline = dataclasses.replace(
-            real_pipeline, settings=settings, answerers=make_answerers(settings, real_pipeline.index)
-        )
-        server.script.append(Reply("广州市海珠区人工智能发展局的局长是哪位？"))
+        pipeline = _with_scripted_llm(real_pipeline, server)
+        # The rewrite, then a failing answer call: the extractive answer is shown.
+        server.script[:] = [Reply("广州市海珠区人工智能发展局的局长是哪位？"), Reply(status=500)]
         answer = pipeline.ask("它的局长是谁？", history=[HAIZHU])
         assert answer.rewritten == "广州市海珠区人工智能发展局的局长是哪位？"
-        assert "它的局长是谁？" in server.requests[-1]["messages"][-1]["content"]
+        assert "它的局长是谁？" in server.requests[0]["messages"][-1]["content"]
         # A rewrite that drops "局长" is not trusted: the code path rewrites instead.
-        server.script[:] = [Reply("广州市海珠区人工智能发展局是什么？")]
+        server.script[:] = [Reply("广州市海珠区人工智能发展局是什么？"), Reply(status=500)]
         answer = pipeline.ask("它的局长是谁？", history=[HAIZHU])
         assert answer.rewritten == "广州市海珠区人工智能发展局的局长是谁？" and "余丽慧" in answer.answer
+    finally:
+        server.stop()
+
+
+def test_an_llm_answer_in_place_of_a_rewrite_is_not_taken_for_one(real_pipeline: Pipeline) -> None:
+    server = ChatServer().start()
+    try:
+        pipeline = _with_scripted_llm(real_pipeline, server)
+        # The reviewer's case: asked to rewrite, the LLM answered about another bureau; 成立 is kept.
+        server.script[:] = [
+            Reply("温州市人工智能局于2025年9月成立[1]。该局是全国首个人工智能局[2]。"),
+            Reply(status=500),
+        ]
+        answer = pipeline.ask("那它是什么时候成立的？", history=[HAIZHU, "它的局长是谁？"])
+        assert answer.rewritten == "广州市海珠区人工智能发展局是什么时候成立的？"
+        assert "2025年12月" in answer.answer
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "广州市海珠区人工智能发展局是什么时候成立的？[1]",  # a citation marker
+        "广州市海珠区人工智能发展局成立了。它是什么时候成立的？",  # two sentences
+        "温州市人工智能局是什么时候成立的？",  # an entity the conversation never named
+        "广州市海珠区人工智能发展局是2025年12月成立的吗？",  # a fact the conversation does not hold
+        "广州市海珠区人工智能发展局作为广州市海珠区首个区级人工智能部门，究竟是在哪一年哪一个月的什么时候正式挂牌成立的呢？",  # too long
+        "广州市海珠区人工智能发展局于什么时候成立的",  # the question asked as a question, the reply not
+    ],
+)
+def test_what_a_rewrite_cannot_be(reply: str) -> None:
+    question, earlier = "那它是什么时候成立的？", [HAIZHU, "它的局长是谁？"]
+    assert is_rewrite(question, earlier, "广州市海珠区人工智能发展局是什么时候成立的？")
+    assert not is_rewrite(question, earlier, reply)
+
+
+def test_the_code_path_s_rewrites_pass_the_llm_rewrite_check() -> None:
+    for gold in read_gold(CONVERSATIONS):
+        rewritten = condense(gold.question, gold.history)
+        assert rewritten is None or is_rewrite(gold.question, gold.history, rewritten), gold.id
+    english = "Who is the director of the Guangzhou Haizhu District AI Development Bureau?"
+    assert is_rewrite(
+        "Who is its director?",
+        ["When was the Guangzhou Haizhu District AI Development Bureau set up?"],
+        english,
+    )
+    assert not is_rewrite(
+        "Who is its director?",
+        ["When was the Guangzhou Haizhu District AI Development Bureau set up?"],
+        "Who is the director of the Wenzhou AI Bureau?",
+    )
+
+
+def test_the_extractive_answerer_never_asks_the_llm_to_rewrite(real_pipeline: Pipeline) -> None:
+    server = ChatServer().start()
+    try:
+        pipeline = _with_scripted_llm(real_pipeline, server)
+        server.script[:] = [Reply("温州市人工智能局的局长是谁？")]
+        answer = pipeline.ask("它的局长是谁？", answerer="extractive", history=[HAIZHU])
+        assert answer.rewritten == "广州市海珠区人工智能发展局的局长是谁？" and "余丽慧" in answer.answer
+        assert server.requests == []
     finally:
         server.stop()
 

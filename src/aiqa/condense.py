@@ -11,14 +11,18 @@ linguistic signals (jieba part-of-speech tags, English pronouns), never by corpu
 - a missing subject: a short question naming nothing ("什么时候成立的？") gets the entity put
   in front.
 
-A question showing none of these is self-contained and never rewritten. With an LLM configured the
-rewrite is asked of it first (the usual condense-question step); an LLM rewrite that drops one of the
-question's own content words is not trusted, and the rules here are used instead.
+A question showing none of these is self-contained and never rewritten. When the LLM composes the
+answer, the rewrite is asked of it first (the usual condense-question step). Its rewrite is trusted
+only when it is what a rewrite can be: one question, without citation markers, keeping the
+question's own content words, no longer than the question with the conversation's entity carried
+in, and adding no name or number the conversation does not hold (an LLM asked to rewrite sometimes
+answers instead). Otherwise the rules here are used.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -35,6 +39,15 @@ MAX_TURNS = 6
 # up to 20 rewrites any question of eval/dev.jsonl or eval/extra.jsonl asked after another one.
 MISSING_SUBJECT_MAX_CHARS = 12
 
+# An LLM rewrite may be this many times as long as what it can legitimately hold (the question with
+# the conversation's entity added, or for "那X呢？" the previous question with X), plus
+# REWRITE_SLACK_CHARS: room for the 的/是/the/of a rewording adds. The code path's rewrites of the
+# tuning half of eval/conversations.jsonl are at most 1.05 times that reference; a rewording such as
+# "Who is the director of the Guangzhou Haizhu District AI Development Bureau?" for "Who is its
+# director?" is 1.13; an answer with its evidence is two or more.
+MAX_REWRITE_GROWTH = 1.3
+REWRITE_SLACK_CHARS = 4
+
 # An LLM-backed rewriter: (question, earlier questions) -> the self-contained question.
 Rewriter = Callable[[str, list[str]], str]
 
@@ -48,14 +61,24 @@ _DEFINITION = re.compile(r"^(?:什么是|什麼是|何为|何為|何谓|何謂)"
 _DISCOURSE = {"那", "那么"}  # "so, then": opens a follow-up, refers to nothing itself
 _CLASSIFIER_DEMONSTRATIVE = re.compile(r"^(?:这|那|该|此)(?:个|些|家|位|座|所|项|种|类|次|场|批)?")
 _PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff](?:省|市|县|区|镇|州|新区)$")
-_NOMINAL_TAGS = {"n", "ng", "nr", "ns", "nt", "nz", "nrt", "nrfg", "l", "j", "eng", "vn", "zg", "s", "title"}
+_NOMINAL_TAGS = {"n", "ng", "nr", "ns", "nt", "nz", "nrt", "nrfg", "l", "j", "eng", "vn", "zg", "s", "title", "paren", "unknown"}  # fmt: skip
+# Tags a lone character of an unknown word gets (智 ng, 算 v); function words have others.
+_FRAGMENT_TAGS = {"n", "ng", "v", "vg", "vn", "a", "ag", "b", "g", "k", "h", "j"}
 _PROPER_TAGS = {"nr", "ns", "nt", "nz", "nrt", "nrfg", "j", "eng", "title"}
 # Characters that end the name of an organization or a place (局, 中心, 公司, 新区…).
 _NAME_END = set("局署处厅委会院所心司团港园区市县省镇州部办馆")
 _CLAUSE_END = set("，,。？?！!；;：:")
 # A book title or a short quoted name is one proper noun: 《中国经营报》, “中国数谷”, 「模速空間」.
 _TITLE = re.compile(r"《[^》]{1,40}》|“[^”]{1,12}”|「[^」]{1,12}」")
+# A short parenthetical inside a name is part of it: 人工智能（机器人）署. It is nominal, not a name itself.
+_PARENTHETICAL = re.compile(r"[（(][\u3400-\u9fff]{1,8}[)）]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+# What an answer carries and a question does not: a citation marker, a sentence end inside it.
+_MARKER = re.compile(r"\[\d+\]|［\d+］")
+_SENTENCE_END = re.compile(r"[。！？!?；;…]|\.(?:\s|$)")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万亿]{2,}")
+_EN_CAPITALIZED = re.compile(r"\b[A-Z][\w-]*")
 
 _EN_PRONOUN = re.compile(
     r"\b(it|its|they|their|them|he|his|him|she|her|this|these|those|there)\b", re.IGNORECASE
@@ -116,17 +139,28 @@ def condense(question: str, history: Sequence[str], rewriter: Rewriter | None = 
     earlier = [turn.strip() for turn in history if turn and turn.strip()][-MAX_TURNS:]
     if not earlier or not leans_on_context(question):
         return None
+    resolved: list[str] = []
+    for turn in earlier:
+        resolved.append(_rewrite(turn, resolved) or turn)
     if rewriter is not None:
         try:
             rewritten = rewriter(question, earlier).strip()
         except LLMError:
             rewritten = ""
-        if rewritten and rewritten != question and keeps_content_words(question, rewritten):
+        if rewritten and rewritten != question and is_rewrite(question, earlier, rewritten):
             return rewritten
-    resolved: list[str] = []
-    for turn in earlier:
-        resolved.append(_rewrite(turn, resolved) or turn)
     return _rewrite(question, resolved)
+
+
+def is_rewrite(question: str, earlier: Sequence[str], rewritten: str) -> bool:
+    """Whether an LLM's reply is a rewrite of the question, not an answer or an invention."""
+    return (
+        _one_question(question, rewritten)
+        and not _MARKER.search(rewritten)
+        and len(rewritten) <= MAX_REWRITE_GROWTH * _reference_length(question, earlier) + REWRITE_SLACK_CHARS
+        and keeps_content_words(question, rewritten)
+        and _adds_nothing_new(question, earlier, rewritten)
+    )
 
 
 def leans_on_context(question: str) -> bool:
@@ -148,6 +182,36 @@ def keeps_content_words(question: str, rewritten: str) -> bool:
     anaphors = {normalize(t.text) for t in _zh_anaphors(_tag(question))}
     kept = [w for w in tokenize(normalize(question)) if w not in anaphors and w not in _DISCOURSE]
     return all(word in target for word in kept if _HAN.search(word))
+
+
+def _one_question(question: str, rewritten: str) -> bool:
+    """No sentence ends inside it, and it ends as a question when the question did."""
+    body = rewritten.rstrip()
+    if _SENTENCE_END.search(body[:-1]):
+        return False
+    return body[-1:] in "?？" or question.rstrip()[-1:] not in "?？"
+
+
+def _reference_length(question: str, earlier: Sequence[str]) -> int:
+    """How long a rewrite of the question can be: the question with the longest entity the
+    conversation names carried in, or for an entity switch the latest question naming one with X."""
+    entities = [e for e in map(_entity, earlier) if e is not None]
+    longest = max((len(e.text) for e in entities), default=0)
+    switch = _en_switch(question) if detect_language(question) == "en" else _zh_switch(_tag(question))
+    previous = next((turn for turn in reversed(earlier) if _entity(turn) is not None), "")
+    return len(question) + (len(previous) if switch else longest)
+
+
+def _adds_nothing_new(question: str, earlier: Sequence[str], rewritten: str) -> bool:
+    """Every name and number of the rewrite is in the question or an earlier one."""
+    source = normalize("\n".join([question, *earlier]))
+    if detect_language(rewritten) == "en":
+        names = [w for w in _EN_CAPITALIZED.findall(rewritten) if w.lower() not in _EN_FUNCTION_WORDS]
+        names += _HAN_RUN.findall(rewritten)
+    else:
+        names = [t.text for t in _tag(rewritten) if t.proper]
+    numbers = _NUMBER.findall(unicodedata.normalize("NFKC", rewritten))
+    return all(normalize(word) in source for word in [*names, *numbers])
 
 
 def _rewrite(question: str, resolved: list[str]) -> str | None:
@@ -181,7 +245,7 @@ def _tag(text: str) -> list[_Token]:
     """Tagged words of the question, found on its Simplified form, located in the original.
 
     Traditional→Simplified conversion keeps one character per character, so offsets carry over;
-    a book title 《…》 is one proper token.
+    a book title 《…》 is one proper token, a short parenthetical one nominal token.
     """
     simplified = to_simplified(text)
     if len(simplified) != len(text):
@@ -192,14 +256,14 @@ def _tag(text: str) -> list[_Token]:
         end = position + len(word)
         tokens.append(_Token(text[position:end], tag, position, end))
         position = end
-    return _merge_titles(text, tokens)
+    return _merge(text, _merge(text, tokens, _TITLE, "title"), _PARENTHETICAL, "paren")
 
 
-def _merge_titles(text: str, tokens: list[_Token]) -> list[_Token]:
-    for match in _TITLE.finditer(text):
+def _merge(text: str, tokens: list[_Token], pattern: re.Pattern[str], tag: str) -> list[_Token]:
+    for match in pattern.finditer(text):
         inside = [t for t in tokens if t.start >= match.start() and t.end <= match.end()]
         if inside:
-            title = _Token(match.group(), "title", match.start(), match.end())
+            title = _Token(match.group(), tag, match.start(), match.end())
             tokens = [t for t in tokens if t not in inside]
             tokens.insert(
                 next((i for i, t in enumerate(tokens) if t.start > title.start), len(tokens)), title
@@ -315,7 +379,7 @@ def _entity(question: str) -> _Entity | None:
         # "Wenzhou Municipal AI Bureau": the words before the first administrative word are places.
         administrative = _EN_ADMINISTRATIVE.search(name)
         return _Entity(name, (name[: administrative.start()].strip() or None) if administrative else None)
-    tokens = _tag(question)
+    tokens = _unknown_words(_tag(question))
     # The topic is named in the first clause: "2022年落地温州的麦田能源，在三年多时间里…".
     clause_end = next((i for i, t in enumerate(tokens) if t.text in _CLAUSE_END), len(tokens))
     run = _last_proper_run(tokens[:clause_end]) or _last_proper_run(tokens)
@@ -338,15 +402,50 @@ def _entity(question: str) -> _Entity | None:
     return _Entity(text, opening)
 
 
+def _unknown_words(tokens: list[_Token]) -> list[_Token]:
+    """Single characters in a row, none a function word, followed by a noun, joined into one noun:
+    a word jieba's dictionary lacks is cut into its characters (南京|智|算|中心), which would end
+    the name. (Before anything else, 局|是 is a noun and a verb.)"""
+    merged: list[_Token] = []
+    i = 0
+    while i < len(tokens):
+        j = i
+        while j < len(tokens) and _fragment(tokens[j]):
+            j += 1
+        if j - i >= 2 and j < len(tokens) and tokens[j].nominal:
+            merged.append(
+                _Token("".join(t.text for t in tokens[i:j]), "unknown", tokens[i].start, tokens[j - 1].end)
+            )
+            i = j
+        else:
+            merged.extend(tokens[i : max(j, i + 1)])
+            i = max(j, i + 1)
+    return merged
+
+
+def _fragment(token: _Token) -> bool:
+    return len(token.text) == 1 and bool(_HAN.match(token.text)) and token.tag in _FRAGMENT_TAGS
+
+
 def _last_proper_run(tokens: list[_Token]) -> list[_Token] | None:
-    """The last noun phrase holding a proper noun: the head of "…的麦田能源", not its modifier."""
+    """The last noun phrase holding a proper noun: the head of "…的麦田能源", not its modifier.
+
+    A phrase a preposition governs ("…企业在城市治理场景的…") says where or to what, not what the
+    question is about; it is the entity only when no other phrase names one.
+    """
     runs: list[list[_Token]] = [[]]
-    for token in tokens:
+    governed: list[bool] = [False]
+    for i, token in enumerate(tokens):
         if token.nominal or token.proper:
+            if not runs[-1]:
+                governed[-1] = i > 0 and tokens[i - 1].tag == "p"
             runs[-1].append(token)
         elif runs[-1]:
             runs.append([])
-    return next((r for r in reversed(runs) if any(t.proper for t in r)), None)
+            governed.append(False)
+    named = [(r, g) for r, g in zip(runs, governed, strict=True) if any(t.proper for t in r)]
+    chosen = [r for r, g in named if not g] or [r for r, _ in named]
+    return chosen[-1] if chosen else None
 
 
 def _title_after_suffix(token: _Token) -> bool:

@@ -186,14 +186,16 @@ class Pipeline:
         started = time.perf_counter()
         question = clean_question(question)
         k = k or self.settings.k
-        llm = self.answerers.get("llm")
-        rewritten = condense(question, history or [], llm.condense if isinstance(llm, LLMAnswerer) else None)
+        chosen = self.answerers[answerer or next(iter(self.answerers))]
+        # The LLM rewrites follow-ups only for its own answers: whoever picked the extractive
+        # answerer asked for an answer without the LLM, and gets the code path's rewrite.
+        rewriter = chosen.condense if isinstance(chosen, LLMAnswerer) else None
+        rewritten = condense(question, history or [], rewriter)
         asked = rewritten or question
         query = make_query(asked, self.index.lexicon if detect_language(asked) == "en" else None)
         # The answer is in the language the user asked in, whatever the carried-over words are in.
         query = replace(query, language=detect_language(question))
         retrieved = self.retriever().retrieve(query, max(k, RETRIEVED_SHOWN))
-        chosen = self.answerers[answerer or next(iter(self.answerers))]
         draft = None
         for event in chosen.stream(query, retrieved[:k]):
             if isinstance(event, Draft):
