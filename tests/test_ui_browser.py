@@ -249,6 +249,8 @@ def test_the_conversation_survives_a_reload_and_exports(page: Page, tmp_path: Pa
     page.locator("#aiqa-new").click()
     expect(page.locator("#aiqa-chat .aiqa-turn")).to_have_count(0)
     _ask(page, "温州湾新区新兴产业局的局长是谁？")
+    # Whatever the answer is, the same one must come back when this conversation is shown again.
+    other_answer = _turn(page, 0).locator(".aiqa-answer").inner_text().strip()[:20]
     expect(conversations.locator("label")).to_have_count(2)
     page.reload()
     expect(conversations.locator("label")).to_have_count(2, timeout=ANSWER_TIMEOUT_MS)
@@ -258,7 +260,7 @@ def test_the_conversation_survives_a_reload_and_exports(page: Page, tmp_path: Pa
     page.locator("#aiqa-delete").click()
     expect(conversations.locator("label")).to_have_count(1)
     expect(conversations).not_to_contain_text("人工智能局两问")
-    expect(_turn(page, 0).locator(".aiqa-answer")).to_contain_text("周威")
+    expect(_turn(page, 0).locator(".aiqa-answer")).to_contain_text(other_answer)
     _shot(page, "06-conversations")
 
 
