@@ -211,7 +211,7 @@ def sentence_features(
     titles = [share(terms, matched(terms, normalize(p.title))) for p in passages]
     coverage = np.array([share(terms, matched(terms, c.normalized)) for c in found])
     by_place = {(c.passage_rank, c.position): i for i, c in enumerate(found)}
-    sentences_in = {}
+    sentences_in: dict[int, int] = {}
     for c in found:
         sentences_in[c.passage_rank] = max(sentences_in.get(c.passage_rank, 0), c.position + 1)
     best_lexical = max((p.lexical for p in passages if p.lexical is not None), default=0.0)

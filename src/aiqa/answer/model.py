@@ -60,7 +60,7 @@ class Boosted(BaseModel):
         width = max(len(tree.feature) for tree in self.trees)
 
         def stack(name: str, fill: float, dtype: type) -> np.ndarray:
-            out = np.full((len(self.trees), width), fill, dtype=dtype)
+            out: np.ndarray = np.full((len(self.trees), width), fill, dtype=dtype)
             for i, tree in enumerate(self.trees):
                 values = getattr(tree, name)
                 out[i, : len(values)] = values
