@@ -155,23 +155,24 @@ STRINGS: dict[str, tuple[str, str]] = {
     "upload_refused": ("{name} was not added", "{name} 未添加"),
 }
 
-# Example questions per language: all answerable from the bundled corpus; the English page also
-# shows that Chinese questions work, the Chinese pages show both scripts.
+# Example questions per language: all answerable from the bundled corpus, and none from the gold
+# sets the answers are measured on (they come from eval/extra.jsonl); the English page also shows
+# that Chinese questions work, the Chinese pages show both scripts.
 EXAMPLES: dict[Language, list[str]] = {
     "zh-Hans": [
-        "温州市人工智能局是什么时候成立的？",
-        "廣州市海珠區人工智能發展局局長是誰？",
-        "温州湾新区新兴产业局的局长是谁？",
+        "惠州市打算成立什么局？",
+        "南京有多少款大模型通过国家网信办备案？",
+        "江蘇省省長劉小濤在哪一天主持召開政企座談會？",
     ],
     "zh-Hant": [
-        "溫州市人工智能局是什麼時候成立的？",
-        "廣州市海珠區人工智能發展局局長是誰？",
-        "溫州灣新區新興產業局的局長是誰？",
+        "惠州市打算成立什麼局？",
+        "南京有多少款大模型通過國家網信辦備案？",
+        "江蘇省省長劉小濤在哪一天主持召開政企座談會？",
     ],
     "en": [
-        "温州市人工智能局是什么时候成立的？",
-        "廣州市海珠區人工智能發展局局長是誰？",
-        "When did the China (Wenzhou) Data Security Port (中国(温州)数安港) officially open?",
+        "惠州市打算成立什么局？",
+        "江蘇省省長劉小濤在哪一天主持召開政企座談會？",
+        "Which new bureau does Huizhou plan to set up?",
     ],
 }
 
