@@ -52,6 +52,17 @@ def to_simplified(text: str) -> str:
     return _t2s().convert(text)
 
 
+@cache
+def _s2t():
+    import opencc
+
+    return opencc.OpenCC("s2t")
+
+
+def to_traditional(text: str) -> str:
+    return _s2t().convert(text)
+
+
 def normalize(text: str) -> str:
     """Full-width to half-width (NFKC), Traditional to Simplified, lower case."""
     return to_simplified(unicodedata.normalize("NFKC", text)).lower()

@@ -25,9 +25,16 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
 
-from .chinese import Language, detect_language, normalize, tagged_words, to_simplified, tokenize
+from .chinese import (
+    Language,
+    detect_language,
+    normalize,
+    tagged_words,
+    to_simplified,
+    to_traditional,
+    tokenize,
+)
 from .errors import LLMError
 
 # Earlier turns looked at: an entity named further back than this is rarely what "它" means.
@@ -525,14 +532,7 @@ def _apply(question: str, edits: list[_Edit], language: Language) -> str:
 def _in_script(text: str, language: Language) -> str:
     """Carried-over words in the script of the question they go into."""
     if language == "zh-Hant":
-        return _s2t().convert(text)
+        return to_traditional(text)
     if language == "zh-Hans":
         return to_simplified(text)
     return text
-
-
-@cache
-def _s2t():
-    import opencc
-
-    return opencc.OpenCC("s2t")
