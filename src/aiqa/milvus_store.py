@@ -133,7 +133,10 @@ def _client(uri: str, token: str | None) -> Any:
                     f"Cannot open the Milvus Lite file {uri} ({_reason(error)}); Milvus Lite lets one "
                     "process open a file at a time, so stop the other one, or serve it with `milvus-lite server`."
                 ) from error
-            raise IndexStateError(f"Cannot connect to Milvus at {uri} ({_reason(error)}).") from error
+            raise IndexStateError(
+                f"Cannot connect to Milvus at {uri} ({_reason(error)}); start the server, or point "
+                "AIQA_STORE (--store) at one that is running."
+            ) from error
     return _clients[key]
 
 
