@@ -59,7 +59,7 @@ CONDENSE_PROMPT = """Rewrite the user's last question so that it can be understo
 
 Rules:
 1. Replace pronouns and demonstratives (它, 该, 其, 这个, 那里, it, they, there…) with what they refer to in the earlier questions, and fill in a missing subject.
-2. If the last question only names something new ("那南京呢？", "And Nanjing?"), ask the previous question again about that.
+2. If the last question only names something new ("那上海呢？", "And Shanghai?"), ask the previous question again about that.
 3. Keep every other word of the last question, in its language and script. Do not answer it and do not add facts.
 4. Reply with the rewritten question only."""
 
