@@ -71,8 +71,9 @@ from .store import (
 # bm25s's defaults, which the files store builds with.
 BM25_K1 = 1.5
 BM25_B = 0.75
-# Chunk rows per insert: fewer, larger calls cost Milvus less than many small ones; 2000 rows of
-# 1024 dimensions are some 12 MB, well below gRPC's 64 MB message cap.
+# Chunk rows per insert, chosen by message size, not swept: as few calls as is safe (each has a
+# fixed cost); 2000 rows with 1024-dimension vectors are some 13 MB (6.6 KB a row in the 5 MB
+# synthetic corpus), well below gRPC's 64 MB message cap.
 INSERT_BATCH = 2000
 # Meta rows per upsert: vocabulary pieces are up to META_PIECE bytes, so 500 of them are 30 MB.
 META_BATCH = 500
