@@ -68,9 +68,10 @@ def main() -> None:
             tally[key][1] += 1
         if not right and options.show == claim["kind"]:
             print(f"  {claim['set']} {claim['row']}: {claim['answer']}")
-    source = options.claims or CLAIMS
-    tuned = "never tuned on" if options.claims else f"thresholds tuned on {', '.join(sorted(TUNED_ON))}"
-    print(f"{len(claims)} claims from {source.name} ({tuned}).\n")
+    if options.claims:
+        print(f"{len(claims)} hand-written claims from {options.claims.name}.\n")
+    else:
+        print(f"{len(claims)} claims from {CLAIMS.name} (tuned on {', '.join(sorted(TUNED_ON))}).\n")
     print(f"| kind | expected | {' | '.join(SETS)} | all | target |")
     print("|---|---|" + "---|" * (len(SETS) + 2))
     for kind in KINDS:
