@@ -73,30 +73,19 @@ NEGATIONS = frozenset(
         "不是",
     ]
 )
-MODALS = frozenset(
-    [
-        "可能",
-        "也许",
-        "或许",
-        "大概",
-        "将",
-        "将会",
-        "会",
-        "应",
-        "应该",
-        "应当",
-        "必须",
-        "可以",
-        "能",
-        "能够",
-        "拟",
-        "计划",
-        "预计",
-        "估计",
-        "据说",
-        "据称",
-    ]
-)
+# Modal words by what they say: a claim's modal is held by any of its kind in the passages (可 for
+# 能 "也可治疗" / "也能治疗"), never by one of another kind (可能 for 必须).
+MODAL_KINDS = [
+    frozenset(["可", "可以", "能", "能够"]),
+    frozenset(["将", "将会", "会"]),
+    frozenset(["应", "应该", "应当", "必须"]),
+    frozenset(["可能", "也许", "或许", "大概"]),
+    frozenset(["拟", "计划", "预计", "估计"]),
+    frozenset(["据说", "据称"]),
+]
+MODALS = frozenset().union(*MODAL_KINDS)
+# A negation of the passages reaches a word this many words after it (尚未/由/人工: 人工).
+NEGATION_REACH = 3
 EN_NEGATIONS = frozenset(["not", "no", "never", "none", "nothing", "neither", "nor", "cannot", "without"])
 EN_MODALS = frozenset(
     [
@@ -355,10 +344,13 @@ class _Support:
             if _CLAUSE_BREAK.fullmatch(word):
                 added.clauses.append(clause)
                 clause = []
-            elif word in NEGATIONS or word in MODALS:
-                # held only where the passages say it of the same thing (没有 + the same verb)
+            elif word in NEGATIONS:
+                # held only where the passages deny the same thing (没有 / 不带有 + 气味)
                 following = self.words[i + 1] if i + 1 < len(self.words) else ""
-                if word + following not in joined and not (word in MODALS and word in joined):
+                if word + following not in joined and not _negated_in(following, texts):
+                    added.stance.add(word)
+            elif word in MODALS:
+                if not any(word in kind and any(m in joined for m in kind) for kind in MODAL_KINDS):
                     added.stance.add(word)
             elif _NUMBER.fullmatch(word):
                 clause.append(False)  # numbers are checked on their own; one can end a held clause
@@ -369,6 +361,12 @@ class _Support:
                     named = word in self.nouns or _is_name(word) or _replaces(self.words, i, joined)
                     (added.named if named else added.common).add(word)
         added.clauses.append(clause)
+        # A claim asserting plainly what every passage mention denies (已经有人工引种 for 尚未由人工引种)
+        # drops their negation, which is as much a change as adding one.
+        for i, word in enumerate(self.words):
+            earlier = self.words[max(0, i - NEGATION_REACH) : i]
+            if _is_content(word) and _negated_in(word, texts, always=True) and not NEGATIONS & set(earlier):
+                added.stance.add(f"¬{word}")
         return added
 
     def holds(self) -> bool:
@@ -480,6 +478,27 @@ def _held_word(word: str, joined: str, tokens: frozenset[str] | set[str]) -> boo
     return all(
         p in stopwords() or (p in joined if len(p) == 1 else _held_word(p, joined, tokens)) for p in core
     )
+
+
+def _negated_in(word: str, texts: list[str], always: bool = False) -> bool:
+    """Whether the passages deny the word: a negation among the NEGATION_REACH words before it in
+    the same clause (没有 / 不带有 + 气味); with `always`, whether they mention it only so."""
+    denied = plain = 0
+    for text in texts:
+        tokens = _cut(text)
+        for i, token in enumerate(tokens):
+            if token != word:
+                continue
+            before: list[str] = []
+            for earlier in reversed(tokens[max(0, i - NEGATION_REACH) : i]):
+                if _CLAUSE_BREAK.fullmatch(earlier) or earlier in "。！？!?\n":
+                    break
+                before.append(earlier)
+            if NEGATIONS & set(before):
+                denied += 1
+            else:
+                plain += 1
+    return denied > 0 and (not always or plain == 0)
 
 
 def _replaces(claim_words: list[str], i: int, joined: str) -> bool:
