@@ -46,6 +46,10 @@ MAX_CLAUSE_ADDED = 0.5
 # A new word between two words the passages have this close together replaced what stood there.
 MAX_SWAP_CHARS = 8
 MIN_CLAUSE_WORDS = 2
+# Characters that jieba's dictionary glues to a verb without adding to what it says: the passive and
+# nominalizing 被/所 before it, a preposition or result complement after it (于, 到, 为, 至, 给, 成).
+LEADING_FUNCTION = "被所"
+TRAILING_FUNCTION = "于到为至给成"
 # A sentence is the instructions repeated when this share of its units occurs in them.
 INSTRUCTION_SHARE = 0.6
 MIN_INSTRUCTION_UNITS = 3
@@ -440,11 +444,15 @@ def _cut(normalized: str, hmm: bool = True) -> list[str]:
     return [w for w in _jieba().cut(normalized, HMM=hmm) if w.strip()]
 
 
+def _tags() -> dict[str, str]:
+    from .chinese import _tags
+
+    return _tags()
+
+
 def _tagged(normalized: str) -> list[tuple[str, str]]:
     """Words (with jieba's HMM: an unknown name is one word, 小泽治, not three characters a check
     would skip) and their dictionary part-of-speech tag ("" for words the dictionary lacks)."""
-    from .chinese import _tags
-
     tags = _tags()
     return [(w, tags.get(w) or "") for w in _cut(normalized)]
 
@@ -469,6 +477,13 @@ def _held_word(word: str, joined: str, tokens: frozenset[str] | set[str]) -> boo
     either end, are stopwords or held (a lone character when it occurs in the passages).
     """
     if word in joined or _synonym_held(word, tokens):
+        return True
+    # A function character on a held word changes no fact (隶属于 for 隶属, 追溯到 for 追溯至, 被选为).
+    # The rest must be a dictionary word, so a name ending in one (康有为) is never cut.
+    lead = word[1:] if word[0] in LEADING_FUNCTION else word
+    cores = {lead, word[:-1] if word[-1] in TRAILING_FUNCTION else word}
+    cores |= {lead[:-1]} if lead[-1] in TRAILING_FUNCTION else set()
+    if any(len(c) > 1 and c != word and _senses(c) and _held_word(c, joined, tokens) for c in cores):
         return True
     pieces = _cut(word, hmm=False)
     if len(pieces) < 2:
@@ -524,7 +539,25 @@ def _synonym_held(word: str, tokens: frozenset[str] | set[str]) -> bool:
     Proper names never count as held this way (杭州 and 温州 are both "city ... in Zhejiang").
     """
     senses = _senses(word)
-    return bool(senses) and any(senses & _senses(token) for token in tokens)
+    if not senses:
+        return False
+    # A near-synonym of a verb: one sharing a character and a content word of a sense (出任 "take up
+    # a post" for 担任 "hold a post", 分成 for 分为 "divide"); sharing neither is another act (撤销,
+    # 成立). Nouns are not compared so loosely: 公开赛 and 世锦赛 are both "championship".
+    verb = (_tags().get(word) or "").startswith("v")
+    return any(
+        senses & _senses(token)
+        or (verb and set(word) & set(token) and _sense_words(word) & _sense_words(token))
+        for token in tokens
+    )
+
+
+@cache
+def _sense_words(word: str) -> frozenset[str]:
+    """The content words of a word's CC-CEDICT senses, as lemmas."""
+    stop = stopwords()
+    found = (w for sense in _senses(word) for w in _LATIN.findall(sense) if w not in stop and len(w) > 2)
+    return frozenset(form for w in found for form in lemmas(w))
 
 
 @cache
