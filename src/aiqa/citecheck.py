@@ -529,8 +529,10 @@ def _replaces(claim_words: list[str], i: int, joined: str) -> bool:
 
 
 def _is_name(word: str) -> bool:
-    """A word CC-CEDICT does not know, or knows only as a proper noun (a place, a person)."""
-    return not _senses(word) and not word.isascii()
+    """A word CC-CEDICT does not know, or knows only as a proper noun (a place, a person), unless
+    jieba's dictionary knows it as a word of another kind (攻守 a verb, 最早 an adverb)."""
+    tag = _tags().get(word) or ""
+    return not _senses(word) and not word.isascii() and (not tag or tag.startswith("n"))
 
 
 def _synonym_held(word: str, tokens: frozenset[str] | set[str]) -> bool:
