@@ -362,7 +362,10 @@ class _Support:
                 new = word not in self.asked and not _held_word(word, joined, tokens)
                 clause.append(new)
                 if new:
-                    named = word in self.nouns or _is_name(word) or _replaces(self.words, i, joined)
+                    noun = word in self.nouns or _is_name(word)
+                    # A verb standing where the passages have another is a paraphrase's word (出任 for
+                    # 担任) unless it ends its clause (below); a noun there is a swapped entity.
+                    named = noun or (_replaces(self.words, i, joined) and not _is_verbal(word))
                     (added.named if named else added.common).add(word)
         added.clauses.append(clause)
         # A claim asserting plainly what every passage mention denies (已经有人工引种 for 尚未由人工引种)
@@ -526,6 +529,11 @@ def _replaces(claim_words: list[str], i: int, joined: str) -> bool:
         return False
     gap = re.search(f"{re.escape(before)}(.{{1,{MAX_SWAP_CHARS}}}?){re.escape(after)}", joined)
     return gap is not None and bool(_CONTENT.search(gap.group(1)))
+
+
+def _is_verbal(word: str) -> bool:
+    """A verb, adverb, adjective or idiom to jieba's dictionary."""
+    return (_tags().get(word) or "x")[0] in "vdali"
 
 
 def _is_name(word: str) -> bool:
