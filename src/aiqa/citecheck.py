@@ -110,6 +110,11 @@ EN_MODALS = frozenset(
 # Names of two or three syllables are compared with an English claim's words in pinyin; one
 # syllable would match common English words (ban, men).
 ROMANIZED_SYLLABLES = (2, 3)
+# Words an LLM's answer uses to link its sentences or point back at what it named (因此, 此外, 那里,
+# 这种); they state no fact of their own, so they are never an added word.
+CONNECTIVES = frozenset(
+    ["因此", "因而", "于是", "此外", "另外", "而且", "那里", "这里", "这种", "那种", "这些", "那些", "其中"]
+)
 MAX_HIGHLIGHTS = 3
 MIN_HIGHLIGHT_GAIN = 0.1  # a further highlighted sentence must add this share of the claim
 
@@ -361,8 +366,9 @@ class _Support:
                     added.stance.add(word)
             elif _NUMBER.fullmatch(word):
                 clause.append(False)  # numbers are checked on their own; one can end a held clause
-            elif _is_content(word):
-                new = word not in self.asked and not _held_word(word, joined, tokens)
+            elif _is_content(word) and word not in CONNECTIVES:
+                # The question's words and their synonyms are no news in its answer (举行 for 举办).
+                new = word not in self.asked and not _held_word(word, joined, tokens | self.asked)
                 clause.append(new)
                 if new:
                     noun = word in self.nouns or _is_name(word)
