@@ -381,7 +381,12 @@ class _Support:
         # drops their negation, which is as much a change as adding one.
         for i, word in enumerate(self.words):
             earlier = self.words[max(0, i - NEGATION_REACH) : i]
-            if _is_content(word) and _negated_in(word, texts, always=True) and not NEGATIONS & set(earlier):
+            if (
+                len(word) > 1
+                and _CONTENT.search(word)
+                and _negated_in(word, texts, always=True)
+                and not NEGATIONS & set(earlier)
+            ):
                 added.stance.add(f"¬{word}")
         return added
 
