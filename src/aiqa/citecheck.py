@@ -134,6 +134,7 @@ _CLAUSE_BREAK = re.compile(r"[,，;；:：]")
 _CONTENT = re.compile(r"[\u3400-\u9fffA-Za-z]")
 _UNIT_CHARS = re.compile(r"[^\w\u3400-\u9fff]+")
 _LATIN = re.compile(r"[a-z]+")
+_NAME_WORD = re.compile(r"(?<=[A-Za-z0-9,;:)] )[A-Z][a-z]+")  # capitalized, not first in the sentence
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _DATE = re.compile(r"\d{4}年\d{1,2}月(?:\d{1,2}日)?|\d{1,2}月\d{1,2}日")
 _SCALED = re.compile(r"(\d+(?:\.\d+)?)\s*(万|亿|thousand|million|billion)")
@@ -292,6 +293,7 @@ class _Support:
         # are: the passages must hold them, or a question about 杭州 gets 温州's facts.
         self.asked = {w for w in _cut(question) if _is_content(w) and not _is_name(w)}
         self.mode: Literal["zh", "en"] = "en" if detect_language(claim) == "en" else "zh"
+        self.capitalized = {w.lower() for w in _NAME_WORD.findall(claim)}
         normalized = self.normalized = normalize(claim)
         self.units = _claim_units(normalized, self.mode)
         # A well-supported clause must not carry an unsupported one past the whole-claim threshold.
@@ -314,7 +316,7 @@ class _Support:
         if self.mode == "zh":
             return self.units & (_bigrams(normalized) | numbers)
         glossed = _glossed(normalized)
-        return {u for u in self.units if u in numbers or any(form in glossed for form in lemmas(u))}
+        return {u for u in self.units if u in numbers or any(form in glossed for form in _forms(u))}
 
     def _held(self, passages: list[list[_Sentence]]) -> set[str]:
         return set().union(*(units for sentences in passages for _, units, _ in sentences))
@@ -339,13 +341,20 @@ class _Support:
         if self.mode == "en":
             glossed = set().union(*(_glossed(text) for text in texts)) if texts else set()
             content = {w for w in self.words if len(w) > 1 and w not in stopwords() and w not in _MONTHS}
-            added.common = {w for w in content if not set(lemmas(w)) & glossed}
+            new = {w for w in content if not set(_forms(w)) & glossed}
+            # A capitalized word inside the sentence is a name: one the passages lack is a swapped
+            # or invented entity (Geneva, Managua), not a paraphrase's word.
+            added.named = new & self.capitalized
+            added.common = new - self.capitalized
             dates = {a or b for a, b in _DATED_MONTH.findall(self.normalized)}  # "in May 2022" is no modal
-            added.stance = {
-                w
-                for w in self.words
-                if (w in EN_NEGATIONS or w in EN_MODALS) and w not in glossed and w not in dates
-            }
+            added.stance = {w for w in self.words if w in EN_MODALS and w not in glossed and w not in dates}
+            # A negation is held where the passages deny what follows it ("did not open" for 未开园),
+            # not wherever one of their glosses says "not".
+            denied = set().union(*(_denied_glosses(text) for text in texts)) if texts else set()
+            for i, w in enumerate(self.words):
+                following = [v for v in self.words[i + 1 :] if v not in stopwords() and len(v) > 1][:1]
+                if w in EN_NEGATIONS and not (following and set(_forms(following[0])) & denied):
+                    added.stance.add(w)
             return added
         joined = "\n".join(texts)
         # A date holds together: 2025年9月 is not held by a passage with 去年9月 and 2025年12月.
@@ -451,6 +460,72 @@ def _glossed(normalized: str) -> frozenset[str]:
     """Lemmas of the English glosses of a (normalized) Chinese text's words."""
     glossed = {form for word in words(normalized) for w in _LATIN.findall(_gloss(word)) for form in lemmas(w)}
     return frozenset(glossed | _romanized(normalized))
+
+
+@cache
+def _denied_glosses(normalized: str) -> frozenset[str]:
+    """Lemmas of the glosses of the words a (normalized) Chinese text denies: those at most
+    NEGATION_REACH words after one of its negations."""
+    tokens = _cut(normalized)
+    return frozenset(
+        form
+        for i, token in enumerate(tokens)
+        if token in NEGATIONS
+        for word in tokens[i + 1 : i + 1 + NEGATION_REACH]
+        for w in _LATIN.findall(_gloss(word))
+        for form in lemmas(w)
+    )
+
+
+def _forms(word: str) -> list[str]:
+    """An English word's lemmas, with the base of an irregular verb (bought -> buy), of an adverb
+    (officially -> official) and of a people's name (romanian -> romania)."""
+    forms = lemmas(word)
+    if word in _IRREGULAR:
+        forms.append(_IRREGULAR[word])
+    if word.endswith("ly") and len(word) > 5:
+        forms.append(word[:-2])
+    if word.endswith("an") and len(word) > 5:
+        forms.append(word[:-1])
+    return forms
+
+
+# Past forms of common irregular English verbs, which no suffix strip undoes.
+_IRREGULAR = {
+    past: base
+    for base, pasts in {
+        "begin": "began begun",
+        "become": "became",
+        "bring": "brought",
+        "build": "built",
+        "buy": "bought",
+        "choose": "chose chosen",
+        "fall": "fell fallen",
+        "find": "found",
+        "give": "gave given",
+        "go": "went gone",
+        "grow": "grew grown",
+        "hold": "held",
+        "know": "knew known",
+        "lead": "led",
+        "leave": "left",
+        "lose": "lost",
+        "make": "made",
+        "meet": "met",
+        "pay": "paid",
+        "rise": "rose risen",
+        "run": "ran",
+        "see": "saw seen",
+        "sell": "sold",
+        "send": "sent",
+        "show": "showed shown",
+        "take": "took taken",
+        "tell": "told",
+        "win": "won",
+        "write": "wrote written",
+    }.items()
+    for past in pasts.split()
+}
 
 
 def _romanized(normalized: str) -> set[str]:
