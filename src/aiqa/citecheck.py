@@ -52,10 +52,11 @@ MAX_CLAUSE_ADDED = 0.5
 # A new word between two words the passages have this close together replaced what stood there.
 MAX_SWAP_CHARS = 8
 MIN_CLAUSE_WORDS = 2
-# Characters that jieba's dictionary glues to a verb without adding to what it says: the passive and
-# nominalizing 被/所 before it, a preposition or result complement after it (于, 到, 为, 至, 给, 成).
+# Characters that jieba's dictionary glues to a word without adding to what it says: the passive and
+# nominalizing 被/所 before it, a preposition or result complement after it (于, 到, 为, 至, 给, 成),
+# the adverbial 地 (流利地).
 LEADING_FUNCTION = "被所"
-TRAILING_FUNCTION = "于到为至给成"
+TRAILING_FUNCTION = "于到为至给成地"
 # A sentence is the instructions repeated when this share of its units occurs in them.
 INSTRUCTION_SHARE = 0.6
 MIN_INSTRUCTION_UNITS = 3
@@ -119,7 +120,22 @@ ROMANIZED_SYLLABLES = (2, 3)
 # Words an LLM's answer uses to link its sentences or point back at what it named (因此, 此外, 那里,
 # 这种); they state no fact of their own, so they are never an added word.
 CONNECTIVES = frozenset(
-    ["因此", "因而", "于是", "此外", "另外", "而且", "那里", "这里", "这种", "那种", "这些", "那些", "其中"]
+    [
+        "因此",
+        "因而",
+        "于是",
+        "此外",
+        "另外",
+        "而且",
+        "那里",
+        "这里",
+        "这种",
+        "那种",
+        "这些",
+        "那些",
+        "其中",
+        "之一",
+    ]
 )
 MAX_HIGHLIGHTS = 3
 MIN_HIGHLIGHT_GAIN = 0.1  # a further highlighted sentence must add this share of the claim
@@ -296,7 +312,7 @@ class Added:
         # A clause ending on a new word states a new predicate (…已经被撤销, …因腐败被捕), however
         # much of its subject the passages hold.
         new_clause = any(
-            len(clause) >= MIN_CLAUSE_WORDS and (sum(clause) >= MAX_CLAUSE_ADDED * len(clause) or clause[-1])
+            len(clause) >= MIN_CLAUSE_WORDS and (sum(clause) > MAX_CLAUSE_ADDED * len(clause) or clause[-1])
             for clause in self.clauses
         )
         allowed = MAX_ADDED_COMMON[mode] + (self.content // EN_CONTENT_PER_ADDED if mode == "en" else 0)
@@ -675,8 +691,9 @@ def _replaces(claim_words: list[str], i: int, joined: str) -> bool:
 
 
 def _is_verbal(word: str) -> bool:
-    """A verb, adverb, adjective or idiom to jieba's dictionary."""
-    return (_tags().get(word) or "x")[0] in "vdali"
+    """A verb, adverb, adjective, idiom, conjunction or preposition to jieba's dictionary: a word
+    that is not an entity (既有, 攻守)."""
+    return (_tags().get(word) or "x")[0] in "vdalicp"
 
 
 def _is_name(word: str) -> bool:
