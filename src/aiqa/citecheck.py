@@ -650,11 +650,16 @@ def _held_word(word: str, joined: str, tokens: frozenset[str] | set[str]) -> boo
     pieces = _cut(word, hmm=False)
     if len(pieces) < 2:
         return False
-    core = pieces[1:] if len(pieces[0]) == 1 else pieces  # a particle the HMM glued on (由爱, 流利地)
-    core = core[:-1] if len(core) > 1 and len(core[-1]) == 1 else core
-    return all(
-        p in stopwords() or (p in joined if len(p) == 1 else _held_word(p, joined, tokens)) for p in core
-    )
+    stop = stopwords()
+    # a particle or verb the HMM glued on (由爱, 流利地, 叫龙尖), never a noun's character (鲷科)
+    glue = [
+        p
+        for p in (pieces[0], pieces[-1])
+        if len(p) == 1 and (p in stop or _is_verbal(p) or _tags().get(p) == "u")
+    ]
+    core = pieces[1:] if pieces[0] in glue else pieces
+    core = core[:-1] if len(core) > 1 and core[-1] in glue else core
+    return all(p in stop or (p in joined if len(p) == 1 else _held_word(p, joined, tokens)) for p in core)
 
 
 def _negated_in(word: str, texts: list[str], always: bool = False) -> bool:
