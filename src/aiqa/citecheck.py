@@ -427,9 +427,10 @@ class _Support:
                 clause.append(new)
                 if new:
                     noun = word in self.nouns or _is_name(word)
-                    # A verb standing where the passages have another is a paraphrase's word (出任 for
-                    # 担任) unless it ends its clause (below); a noun there is a swapped entity.
-                    named = noun or (_replaces(self.words, i, joined) and not _is_verbal(word))
+                    # A word standing where the passages have another swapped it, unless it is a verb
+                    # rewording that one (出任 for 担任; it still may not end its clause, see Added).
+                    replaced = _replaced(self.words, i, joined)
+                    named = noun or (replaced is not None and not _rewords(word, replaced))
                     (added.named if named else added.common).add(word)
         added.clauses.append(clause)
         # A claim asserting plainly what every passage mention denies (已经有人工引种 for 尚未由人工引种)
@@ -683,16 +684,26 @@ def _negated_in(word: str, texts: list[str], always: bool = False) -> bool:
     return denied > 0 and (not always or plain == 0)
 
 
-def _replaces(claim_words: list[str], i: int, joined: str) -> bool:
-    """Whether the claim's word i stands where the passages have another word between the same
-    neighbours (山坡·邦威 for 美特斯·邦威): a swapped entity or fact, not an added one."""
+def _replaced(claim_words: list[str], i: int, joined: str) -> str | None:
+    """What the passages have where the claim has its word i, between the same neighbours
+    (美特斯 for 山坡 in 美特斯·邦威): a swapped entity or fact, not an added one; None if nothing."""
     if not 0 < i < len(claim_words) - 1:
-        return False
+        return None
     before, after = claim_words[i - 1], claim_words[i + 1]
     if not (_CONTENT.search(before) and _CONTENT.search(after)):
-        return False
+        return None
     gap = re.search(f"{re.escape(before)}(.{{1,{MAX_SWAP_CHARS}}}?){re.escape(after)}", joined)
-    return gap is not None and bool(_CONTENT.search(gap.group(1)))
+    return gap.group(1) if gap is not None and _CONTENT.search(gap.group(1)) else None
+
+
+def _rewords(word: str, replaced: str) -> bool:
+    """Whether a verb rewords what the passages have in its place: it shares a character or a
+    sense word with it (出任 for 担任, 分成 for 兵分), where 辞去 for 担任 changes the fact."""
+    if not _is_verbal(word):
+        return False
+    if set(word) & set(replaced):
+        return True
+    return any(_sense_words(word) & _sense_words(w) for w in _cut(replaced))
 
 
 def _is_verbal(word: str) -> bool:
