@@ -5,8 +5,9 @@ name a passage that exists, and the passages a sentence cites must hold its word
 claim's character bigrams (normalized text) must occur in them, every number of the claim must be
 among theirs, and the claim must add nothing they do not hold: no content word (a word they do not
 contain, unless CC-CEDICT gives it a sense of one of their words: 设立 for 成立, never 撤销), no
-negation or modality. An English claim about Chinese passages is compared through CC-CEDICT glosses
-of the passages' words, since bigrams cannot cross languages. A sentence that repeats the model's
+negation or modality, and must not drop a negation of theirs. An English claim about Chinese
+passages is compared through CC-CEDICT glosses and the pinyin of the passages' words, since bigrams
+cannot cross languages. A sentence that repeats the model's
 instructions is never part of the answer, whatever it cites.
 """
 
