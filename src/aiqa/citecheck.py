@@ -384,23 +384,23 @@ class _Support:
         if self.mode == "en":
             glossed = set().union(*(_glossed(text) for text in texts)) if texts else set()
             content = {w for w in self.words if len(w) > 1 and w not in stopwords() and w not in _MONTHS}
-            new = {w for w in content if not set(_forms(w)) & glossed}
+            unheld = {w for w in content if not set(_forms(w)) & glossed}
             # A capitalized word inside the sentence is a name: one the passages lack is a swapped
             # or invented entity (Geneva, Managua), not a paraphrase's word.
-            added.named = new & (self.capitalized | _EN_NUMBERS)  # "six" for 四 is a changed number
-            added.common = new - added.named
+            added.named = unheld & (self.capitalized | _EN_NUMBERS)  # "six" for 四 is a changed number
+            added.common = unheld - added.named
             added.content = len(content)
             # As in Chinese, a sentence ending on a new word states a new predicate ("... is a failure").
             last = [w for w in self.words if w in content][-1:]
-            added.clauses = [[False, *(w in new for w in last)]] if last else []
+            added.clauses = [[False, *(w in unheld for w in last)]] if last else []
             dates = {a or b for a, b in _DATED_MONTH.findall(self.normalized)}  # "in May 2022" is no modal
             added.stance = {w for w in self.words if w in EN_MODALS and w not in glossed and w not in dates}
             # A negation is held where the passages deny what follows it ("did not open" for 未开园),
             # not wherever one of their glosses says "not".
             denied = set().union(*(_denied_glosses(text) for text in texts)) if texts else set()
             for i, w in enumerate(self.words):
-                following = [v for v in self.words[i + 1 :] if v not in stopwords() and len(v) > 1][:1]
-                if w in EN_NEGATIONS and not (following and set(_forms(following[0])) & denied):
+                after = [v for v in self.words[i + 1 :] if v not in stopwords() and len(v) > 1][:1]
+                if w in EN_NEGATIONS and not (after and set(_forms(after[0])) & denied):
                     added.stance.add(w)
             return added
         joined = "\n".join(texts)
