@@ -43,13 +43,15 @@ NOTICE_EXCERPT = 80
 # statement. Tuned on the cmrc-trial claims of
 # benchmarks/data/citecheck_claims.jsonl (dev and drcd-dev held out): benchmarks/citecheck_claims.py.
 MAX_ADDED_COMMON = {"zh": 1, "en": 1}
+# A clause is a new statement when more than this share of its content words is new: one new word
+# of two is a paraphrase's (属于龙占鱼科 for 为…龙占鱼科, on the tuning claims).
+MAX_CLAUSE_ADDED = 0.5
 # An English claim rewords more of its Chinese passages (verbs and nouns without a matching gloss):
 # it may add one more such word per EN_CONTENT_PER_ADDED content words, while its last content word
 # must still be held. Tuned on benchmarks/data/citecheck_tuning.jsonl (4 and 5 let an invented event
 # through, 8 drops more paraphrases); the same allowance for Chinese claims (one per 8 to 12 words)
 # let invented events through on the generated claims, so Chinese claims have none.
 EN_CONTENT_PER_ADDED = 6
-MAX_CLAUSE_ADDED = 0.5
 # A new word between two words the passages have this close together replaced what stood there.
 MAX_SWAP_CHARS = 8
 MIN_CLAUSE_WORDS = 2
@@ -96,7 +98,9 @@ MODAL_KINDS = [
     frozenset(["据说", "据称"]),
 ]
 MODALS = frozenset().union(*MODAL_KINDS)
-# A negation of the passages reaches a word this many words after it (尚未/由/人工: 人工).
+# A negation of the passages reaches a word this many words after it (尚未/由/人工: 人工; 不/带有/
+# 气味). Three is the smallest reach that covers the tuning claims' denials with a preposition or
+# a verb between (benchmarks/data/citecheck_tuning.jsonl); a longer one reaches past the phrase.
 NEGATION_REACH = 3
 EN_NEGATIONS = frozenset(["not", "no", "never", "none", "nothing", "neither", "nor", "cannot", "without"])
 EN_MODALS = frozenset(
