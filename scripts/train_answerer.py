@@ -61,7 +61,8 @@ from aiqa.store import SCHEMA_VERSION  # noqa: E402
 
 TRAIN_FILES = [REPO / "eval/ext/train/cmrc2018-trial-train.json", REPO / "eval/ext/train/drcd-dev-train.json"]
 # Questions in the style of the aiqa corpus, apart from eval/dev.jsonl: the 29 of eval/extra.jsonl
-# and 154 more written for training (eval/train/aiqa-train.jsonl).
+# and 34 more written for training (eval/train/aiqa-train.jsonl; eval/train/aiqa-train-next.jsonl is
+# not used yet: README, "The answer model").
 AIQA_QUESTIONS = [REPO / "eval/extra.jsonl", REPO / "eval/train/aiqa-train.jsonl"]
 AIQA_CORPUS = REPO / "corpus"
 OUTPUT = REPO / "src/aiqa" / MODEL_FILE
