@@ -171,16 +171,13 @@ def _claims(
             row: dict = row,
             passage: dict = passage,
         ) -> None:
-            markers = "".join(f"[{n}]" for n in cites)
             claims.append(
                 {
                     "set": name,
                     "row": row["id"],
                     "kind": kind,
                     "question": row["question"],
-                    "answer": f"{text}{markers}。"
-                    if re.search(r"[\u4e00-\u9fff]$", text)
-                    else f"{text} {markers}",
+                    "answer": cited(text, cites),
                     "passages": [passage, *([extra] if extra else [])],
                     "expect": expect,
                 }
@@ -225,6 +222,12 @@ def _claims(
         if other["passage"]["doc"] != passage["doc"]:
             add("padded citations", quote, "kept", cites=(1, 2), extra=other["passage"])
     return claims
+
+
+def cited(text: str, cites: tuple[int, ...] = (1,)) -> str:
+    """One answer sentence as an LLM writes it: markers before the Chinese full stop, or after a space."""
+    markers = "".join(f"[{n}]" for n in cites)
+    return f"{text}{markers}。" if re.search(r"[\u4e00-\u9fff]$", text) else f"{text} {markers}"
 
 
 def _tagged(text: str) -> list[tuple[str, str]]:

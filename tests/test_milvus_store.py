@@ -96,6 +96,10 @@ def test_the_milvus_server_gives_the_files_stores_retrieval_on_the_dev_set(
     files = Pipeline.open(Settings(corpus=REAL_CORPUS, index=tmp_path / "index", embedder="offline"))
     milvus = Pipeline.open(_settings(REAL_CORPUS, milvus_uri, "dev"))
     assert milvus.index.size == files.index.size
+    # The dense search is exact, as the files store's is at this size (Milvus's AUTOINDEX is HNSW).
+    assert milvus.index.manifest.dense == files.index.manifest.dense == "flat"
+    vector = milvus.index.client.describe_index(milvus.index.collection, "vector")
+    assert vector["index_type"] == "FLAT"
     same_top5 = 0
     questions = _dev_questions()
     for row in questions:

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from gradio.utils import get_upload_folder
 
 from aiqa.corpus_admin import MAX_UPLOAD_BYTES
 from aiqa.settings import Settings
@@ -46,6 +47,8 @@ def test_gradio_refuses_an_oversized_upload_itself(url: str) -> None:
     assert response.status_code == 413, response.text
     small = httpx.post(f"{url}gradio_api/upload", files={"files": ("ok.txt", "文字".encode())}, timeout=60)
     assert small.status_code == 200, small.text
+    [landed] = small.json()
+    assert Path(landed).read_bytes() == "文字".encode()  # a writable server still takes uploads
 
 
 def _serve(root: Path, **options: object) -> tuple[Any, str]:
@@ -90,29 +93,37 @@ def _hidden(config: dict, elem_id: str) -> bool:
     return any(visible.get(node) is False for node in path_to(config["layout"]) or [])
 
 
-def test_read_only_hides_uploads_and_rebuilds(read_only: tuple[Path, str]) -> None:
+def test_read_only_builds_no_uploads_and_hides_rebuilds(read_only: tuple[Path, str]) -> None:
     _, address = read_only
     config = httpx.get(f"{address}config", timeout=30).json()
-    assert all(_hidden(config, elem_id) for elem_id in ("aiqa-rebuild", "aiqa-upload", "aiqa-add"))
+    assert not [c for c in config["components"] if c["type"] in ("file", "uploadbutton")]
+    assert "add_files" not in {d.get("api_name") for d in config["dependencies"]}
+    assert _hidden(config, "aiqa-rebuild")
     assert not _hidden(config, "aiqa-files")  # the listing stays
 
 
-def test_read_only_refuses_rebuilds_and_uploads_on_the_server(
-    read_only: tuple[Path, str], tmp_path: Path
-) -> None:
-    from gradio_client import Client, handle_file
+def test_read_only_refuses_gradio_uploads(read_only: tuple[Path, str]) -> None:
+    _, address = read_only
+    uploads = Path(get_upload_folder())
+    before = set(uploads.rglob("*")) if uploads.exists() else set()
+    response = httpx.post(
+        f"{address}gradio_api/upload", files={"files": ("fill.txt", "填满磁盘".encode())}, timeout=60
+    )
+    assert response.status_code == 403, response.text
+    after = set(uploads.rglob("*")) if uploads.exists() else set()
+    assert not {p for p in after - before if p.is_file() and p.read_bytes() == "填满磁盘".encode()}
+
+
+def test_read_only_refuses_rebuilds_on_the_server(read_only: tuple[Path, str]) -> None:
+    from gradio_client import Client
 
     root, address = read_only
     before_index = index_fingerprint(root / "index")
     before_corpus = index_fingerprint(root / "corpus")
     (root / "corpus" / "zz_new.txt").write_text("新安市人工智能局于2031年成立。", encoding="utf-8")
-    upload = tmp_path / "upload.txt"
-    upload.write_text("上传的文件。", encoding="utf-8")
     client = Client(address, verbose=False)
     rebuilt = client.predict(api_name="/rebuild")
-    added = client.predict([handle_file(str(upload))], True, api_name="/add_files")
-    for result in (rebuilt, added):
-        assert READ_ONLY_REFUSAL.split(":")[0] in result[0]
+    assert READ_ONLY_REFUSAL.split(":")[0] in rebuilt[0]
     (root / "corpus" / "zz_new.txt").unlink()
     assert index_fingerprint(root / "index") == before_index
     assert index_fingerprint(root / "corpus") == before_corpus

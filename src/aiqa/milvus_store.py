@@ -28,24 +28,26 @@ import bisect
 import json
 import logging
 import math
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 from pydantic import BaseModel
 
 from . import __version__
 from .chinese import tokenize
-from .chunking import ChunkingParams, chunk_document
+from .chunking import ChunkingParams
+from .dense_index import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_NEIGHBOURS, DenseKind, dense_kind
 from .embedding import Embedder
 from .errors import CorpusError, IndexStateError, SettingsError
 from .lexicon import build_lexicon
-from .loading import corpus_files, parse_document, read_bytes, relative_name, sha256
+from .loading import corpus_files, sha256
 from .models import Chunk
 from .store import (
     EMBED_BATCH,
@@ -55,18 +57,26 @@ from .store import (
     FileEntry,
     Manifest,
     Progress,
-    _stat_fields,
+    _shared,
+    _spool,
     _stat_or_none,
     _unchanged_report,
+    _unspool,
     chunking_dict,
     corpus_changes,
     incompatibility,
+    read_corpus,
 )
 
 # bm25s's defaults, which the files store builds with.
 BM25_K1 = 1.5
 BM25_B = 0.75
-INSERT_BATCH = 500
+# Chunk rows per insert, chosen by message size, not swept: as few calls as is safe (each has a
+# fixed cost); 2000 rows with 1024-dimension vectors are some 13 MB (6.6 KB a row in the 5 MB
+# synthetic corpus), well below gRPC's 64 MB message cap.
+INSERT_BATCH = 2000
+# Meta rows per upsert: vocabulary pieces are up to META_PIECE bytes, so 500 of them are 30 MB.
+META_BATCH = 500
 # Milvus caps a VARCHAR at 65,535 bytes; meta values are ASCII JSON cut into pieces below that.
 META_PIECE = 60_000
 QUERY_BATCH = 1000
@@ -276,18 +286,21 @@ class MilvusStore:
         collection = f"{self.name}__{time.time_ns()}"
         self._create(collection, embedder.dimension)
         try:
-            read = _read_files(corpus, paths, params, 0, {}, progress)
-            if not read.chunks:
+            read = _read_files(corpus, paths, params, embedder, 0, {}, progress)
+            if not read.records:
                 raise CorpusError(
                     f"The corpus directory {corpus} has no readable .txt or .md files; add some and run again."
                 )
             vocab: dict[str, list[int]] = {}
             _count_tokens(vocab, read.tokens, +1)
-            average = sum(map(len, read.tokens)) / len(read.chunks)
-            self._insert(collection, read, embedder, vocab, average, progress)
+            average = sum(map(len, read.tokens)) / len(read.records)
+            with read.vectors:
+                self._insert(collection, read, embedder.dimension, vocab, average, progress)
+            kind = dense_kind(len(read.records))
+            self._index(collection, kind)
             header = _Header(
-                manifest=_manifest(embedder, params, read.skipped, corpus),
-                next_id=len(read.chunks),
+                manifest=_manifest(embedder, params, read.skipped, corpus, kind),
+                next_id=read.next_id,
                 next_token_id=len(vocab),
                 total_tokens=sum(map(len, read.tokens)),
                 vocab_pieces=0,
@@ -316,7 +329,7 @@ class MilvusStore:
     ) -> BuildReport:
         collection = state.collection
         self._delete_unclaimed(state)
-        read = _read_files(corpus, paths, params, state.header.next_id, state.files, progress)
+        read = _read_files(corpus, paths, params, embedder, state.header.next_id, state.files, progress)
         replaced = [row for name, row in state.files.items() if name not in read.unchanged]
         old_tokens = [json.loads(row["tokens"]) for row in self._rows_of(collection, replaced, ["tokens"])]
         vocab = state.vocab
@@ -325,7 +338,8 @@ class MilvusStore:
         total_tokens = state.header.total_tokens - sum(map(len, old_tokens)) + sum(map(len, read.tokens))
         chunk_count = sum(row.count for row in state.files.values())
         average = state.header.total_tokens / max(chunk_count, 1)
-        self._insert(collection, read, embedder, vocab, average, progress)
+        with read.vectors:
+            self._insert(collection, read, embedder.dimension, vocab, average, progress)
         files = {
             name: state.files[name].model_copy(update={"entry": entry}) for name, entry in read.kept.items()
         }
@@ -336,7 +350,8 @@ class MilvusStore:
             )
         removed = sorted(set(state.files) - set(files))
         header = _Header(
-            manifest=_manifest(embedder, params, read.skipped, corpus),
+            # An update keeps the dense index kind of the build; `aiqa index --rebuild` chooses anew.
+            manifest=_manifest(embedder, params, read.skipped, corpus, state.manifest.dense),
             next_id=read.next_id,
             next_token_id=max((entry[0] for entry in vocab.values()), default=-1) + 1,
             total_tokens=total_tokens,
@@ -383,32 +398,31 @@ class MilvusStore:
         self,
         collection: str,
         read: _Read,
-        embedder: Embedder,
+        dimension: int,
         vocab: dict[str, list[int]],
         average: float,
         progress: Progress | None,
     ) -> None:
-        total = len(read.chunks)
-        for first in range(0, total, EMBED_BATCH):
-            chunks = read.chunks[first : first + EMBED_BATCH]
-            tokens = read.tokens[first : first + EMBED_BATCH]
-            vectors = embedder.embed([chunk.indexed for chunk in chunks])
+        """Insert the new chunks; progress counts them as "embed", the stage they complete."""
+        total = len(read.records)
+        vectors = _unspool(read.vectors, total, dimension, rows_per_block=INSERT_BATCH)
+        for first, block in zip(range(0, total, INSERT_BATCH), vectors, strict=True):
             self.client.insert(
                 collection,
                 [
                     {
-                        "id": chunk.id,
-                        "doc": chunk.doc,
-                        "record": chunk.model_dump_json(),
-                        "tokens": json.dumps(chunk_tokens, ensure_ascii=False),
+                        "id": read.first_id + row,
+                        "doc": read.docs[row],
+                        "record": read.records[row],
+                        "tokens": json.dumps(read.tokens[row], ensure_ascii=False),
                         "vector": vector,
-                        "sparse": _document_weights(chunk_tokens, vocab, average),
+                        "sparse": _document_weights(read.tokens[row], vocab, average),
                     }
-                    for chunk, chunk_tokens, vector in zip(chunks, tokens, vectors, strict=True)
+                    for row, vector in enumerate(block, start=first)
                 ],
             )
             if progress:
-                progress("embed", min(first + EMBED_BATCH, total), total)
+                progress("embed", first + len(block), total)
 
     def _write_meta(
         self,
@@ -425,9 +439,9 @@ class MilvusStore:
         joined = [f"vocab:{n}" for n in range(len(pieces))]
         rows = [{"key": key, "value": piece} for key, piece in zip(joined, pieces, strict=True)]
         rows += [{"key": f"file:{name}", "value": row.model_dump_json()} for name, row in files.items()]
-        for first in range(0, len(rows), INSERT_BATCH):
+        for first in range(0, len(rows), META_BATCH):
             self.client.upsert(
-                meta, [{**row, "dummy": [0.0, 0.0]} for row in rows[first : first + INSERT_BATCH]]
+                meta, [{**row, "dummy": [0.0, 0.0]} for row in rows[first : first + META_BATCH]]
             )
         if removed:
             self.client.delete(meta, ids=[f"file:{name}" for name in removed])
@@ -436,6 +450,7 @@ class MilvusStore:
         self.client.upsert(meta, [{"key": "header", "value": header.model_dump_json(), "dummy": [0.0, 0.0]}])
 
     def _create(self, collection: str, dimension: int) -> None:
+        """The chunk collection without its indexes (see _index), and the meta collection."""
         from pymilvus import DataType
 
         client = self.client
@@ -446,11 +461,7 @@ class MilvusStore:
         schema.add_field("tokens", DataType.VARCHAR, max_length=65535)
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
         schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
-        index = client.prepare_index_params()
-        # AUTOINDEX: exact on Milvus Lite, the server's own choice (HNSW-like) on Standalone/Distributed.
-        index.add_index("vector", index_type="AUTOINDEX", metric_type="IP")
-        index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
-        client.create_collection(collection, schema=schema, index_params=index, consistency_level="Strong")
+        client.create_collection(collection, schema=schema, consistency_level="Strong")
 
         meta = client.create_schema(auto_id=False)
         meta.add_field("key", DataType.VARCHAR, is_primary=True, max_length=4096)
@@ -461,6 +472,28 @@ class MilvusStore:
         client.create_collection(
             _meta(collection), schema=meta, index_params=meta_index, consistency_level="Strong"
         )
+
+    def _index(self, collection: str, kind: DenseKind) -> None:
+        """Seal the inserted rows, index them and load the collection for search.
+
+        The dense index is the files store's kind for as many chunks (dense_index.py): an exact
+        scan up to EXACT_LIMIT, HNSW with the same parameters above. (AUTOINDEX is HNSW on Milvus
+        Lite too, and building it was a third of a 5 MB build.)"""
+        client = self.client
+        client.flush(collection)
+        index = client.prepare_index_params()
+        if kind == "flat":
+            index.add_index("vector", index_type="FLAT", metric_type="IP")
+        else:
+            index.add_index(
+                "vector",
+                index_type="HNSW",
+                metric_type="IP",
+                params={"M": HNSW_NEIGHBOURS, "efConstruction": HNSW_EF_CONSTRUCTION},
+            )
+        index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
+        client.create_index(collection, index)
+        client.load_collection(collection)
 
     def _drop(self, collection: str) -> None:
         for name in (collection, _meta(collection)):
@@ -487,9 +520,14 @@ def _meta(collection: str) -> str:
 class _Read:
     """The corpus as read for a build: new chunks to insert, and files kept as they are."""
 
+    first_id: int
     next_id: int
-    chunks: list[Chunk] = field(default_factory=list)
+    # The new chunks, in id order: their records as JSON (smaller than Chunk objects), files, BM25
+    # tokens, and vectors spooled to a file, so that a build holds no vector in memory.
+    records: list[str] = field(default_factory=list)
+    docs: list[str] = field(default_factory=list)
     tokens: list[list[str]] = field(default_factory=list)
+    vectors: BinaryIO = field(default_factory=tempfile.TemporaryFile)
     files: dict[str, _FileRow] = field(default_factory=dict)
     kept: dict[str, FileEntry] = field(default_factory=dict)
     unchanged: list[str] = field(default_factory=list)
@@ -500,38 +538,43 @@ def _read_files(
     corpus: Path,
     paths: list[Path],
     params: ChunkingParams,
+    embedder: Embedder,
     next_id: int,
     old: dict[str, _FileRow],
     progress: Progress | None,
 ) -> _Read:
-    read = _Read(next_id)
-    for number, path in enumerate(paths, start=1):
-        if progress:
-            progress("read", number, len(paths))
-        name = relative_name(path, corpus)
-        try:
-            stat_fields = _stat_fields(path)
-            raw = read_bytes(path)
-        except OSError:
-            read.skipped.append(name)
-            continue
-        if name in old and old[name].entry.sha256 == sha256(raw):
-            read.kept[name] = old[name].entry.model_copy(update=stat_fields)
+    read = _Read(next_id, next_id)
+    vocabulary: dict[str, str] = {}
+    pending: list[str] = []
+    for file in read_corpus(corpus, paths, read.skipped, progress):
+        name = file.name
+        if name in old and old[name].entry.sha256 == sha256(file.raw):
+            read.kept[name] = old[name].entry.model_copy(update=file.stat)
             read.unchanged.append(name)
             continue
-        document = parse_document(raw, name, fallback_title=path.stem)
-        chunks = chunk_document(document, params, first_id=read.next_id) if document else []
-        if document is None or not chunks:
+        chunked = file.chunks(params, first_id=read.next_id)
+        if chunked is None:
             read.skipped.append(name)
             continue
+        document, chunks = chunked
         read.files[name] = _FileRow(
-            entry=FileEntry(sha256=document.sha256, title=document.title, chunks=len(chunks), **stat_fields),
+            entry=FileEntry(sha256=document.sha256, title=document.title, chunks=len(chunks), **file.stat),
             first_id=read.next_id,
             count=len(chunks),
         )
         read.next_id += len(chunks)
-        read.chunks.extend(chunks)
-        read.tokens.extend(tokenize(chunk.indexed) for chunk in chunks)
+        for chunk in chunks:
+            read.records.append(chunk.model_dump_json())
+            read.docs.append(name)
+            read.tokens.append(_shared(tokenize(chunk.indexed), vocabulary))
+            pending.append(chunk.indexed)
+        # Embedded as they are read, while chinese.tokenize's cache still holds their tokens (the
+        # offline embedder tokenizes too, and jieba is most of a build's time).
+        while len(pending) >= EMBED_BATCH:
+            _spool(read.vectors, embedder.embed(pending[:EMBED_BATCH]))
+            del pending[:EMBED_BATCH]
+    if pending:
+        _spool(read.vectors, embedder.embed(pending))
     return read
 
 
@@ -555,7 +598,9 @@ def _document_weights(tokens: list[str], vocab: dict[str, list[int]], average: f
     return {vocab[token][0]: tf / (tf + norm) for token, tf in Counter(tokens).items()}
 
 
-def _manifest(embedder: Embedder, params: ChunkingParams, skipped: list[str], corpus: Path) -> Manifest:
+def _manifest(
+    embedder: Embedder, params: ChunkingParams, skipped: list[str], corpus: Path, dense: DenseKind
+) -> Manifest:
     return Manifest(
         schema_version=SCHEMA_VERSION,
         aiqa_version=__version__,
@@ -567,6 +612,7 @@ def _manifest(embedder: Embedder, params: ChunkingParams, skipped: list[str], co
         skipped=skipped,
         skipped_stats={name: stats for name in skipped if (stats := _stat_or_none(corpus / name))},
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        dense=dense,
     )
 
 
@@ -591,7 +637,7 @@ def _report(
         removed=removed or [],
         unchanged=read.unchanged,
         skipped=read.skipped,
-        embedded_chunks=len(read.chunks),
+        embedded_chunks=len(read.records),
         rebuilt=rebuilt,
     )
 
@@ -626,7 +672,7 @@ class MilvusIndex:
             anns_field="vector",
             limit=depth,
             output_fields=["id"],
-            search_params={"metric_type": "IP"},
+            search_params={"metric_type": "IP", "params": {"ef": max(HNSW_EF_SEARCH, depth)}},
         )
         return {int(hit["id"]): float(hit["distance"]) for hit in hits[0]}
 

@@ -40,7 +40,7 @@ from .errors import CorpusError, IndexBusyError, IndexStateError
 from .index_guard import absolute, check_index_path, is_ours
 from .lexicon import LEXICON_FILE, build_lexicon, load_lexicon, save_lexicon
 from .loading import corpus_files, parse_document, read_bytes, relative_name, sha256
-from .models import Chunk
+from .models import Chunk, Document
 
 log = logging.getLogger(__name__)
 
@@ -468,21 +468,11 @@ def _build(
             _spool(spool, batch)
             pending.clear()
 
-        for number, path in enumerate(paths, start=1):
-            if progress:
-                progress("read", number, len(paths))
-            name = relative_name(path, corpus)
+        for file in read_corpus(corpus, paths, skipped, progress):
+            name, stat_fields = file.name, file.stat
             old_entry = old_manifest.files.get(name) if old_manifest else None
-            try:
-                # Stat first: a file that changes after it is read then shows as changed next time.
-                stat_fields = _stat_fields(path)
-                raw = read_bytes(path)
-            except OSError as error:
-                log.warning("skipped %s: cannot read it (%s)", name, error.strerror or error)
-                skipped.append(name)
-                continue
-            bytes_read += len(raw)
-            if old_entry and old_entry.sha256 == sha256(raw) and name in reusable:
+            bytes_read += len(file.raw)
+            if old_entry and old_entry.sha256 == sha256(file.raw) and name in reusable:
                 kept = reusable.pop(name)
                 embed_pending()
                 first_id = len(chunks)
@@ -495,14 +485,11 @@ def _build(
                 files[name] = old_entry.model_copy(update=stat_fields)
                 unchanged.append(name)
                 continue
-            document = parse_document(raw, name, fallback_title=path.stem)
-            if document is None:
+            chunked = file.chunks(params, first_id=len(chunks))
+            if chunked is None:
                 skipped.append(name)
                 continue
-            new_chunks = chunk_document(document, params, first_id=len(chunks))
-            if not new_chunks:
-                skipped.append(name)
-                continue
+            document, new_chunks = chunked
             chunks.extend(new_chunks)
             for chunk in new_chunks:
                 tokens.append(_shared(tokenize(chunk.indexed), vocabulary))
@@ -559,6 +546,41 @@ def _build(
             embedded_chunks=embedded,
             rebuilt=old_manifest is None,
         )
+
+
+@dataclass
+class CorpusFile:
+    """A corpus file as a build reads it."""
+
+    path: Path
+    name: str
+    stat: dict[str, int]  # taken before the bytes were read
+    raw: bytes
+
+    def chunks(self, params: ChunkingParams, first_id: int) -> tuple[Document, list[Chunk]] | None:
+        """Its document and chunks (ids from `first_id`), or None when it holds no usable text."""
+        document = parse_document(self.raw, self.name, fallback_title=self.path.stem)
+        chunks = chunk_document(document, params, first_id=first_id) if document else []
+        return (document, chunks) if document and chunks else None
+
+
+def read_corpus(
+    corpus: Path, paths: list[Path], skipped: list[str], progress: Progress | None
+) -> Iterator[CorpusFile]:
+    """The corpus files that can be read, in order; the others are logged and added to `skipped`."""
+    for number, path in enumerate(paths, start=1):
+        if progress:
+            progress("read", number, len(paths))
+        name = relative_name(path, corpus)
+        try:
+            # Stat first: a file that changes after it is read then shows as changed next time.
+            stat_fields = _stat_fields(path)
+            raw = read_bytes(path)
+        except OSError as error:
+            log.warning("skipped %s: cannot read it (%s)", name, error.strerror or error)
+            skipped.append(name)
+            continue
+        yield CorpusFile(path, name, stat_fields, raw)
 
 
 def _unchanged_report(manifest: Manifest, started: float) -> BuildReport:
@@ -632,9 +654,11 @@ def _spool(spool: BinaryIO, vectors: np.ndarray) -> None:
     spool.write(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
 
 
-def _unspool(spool: BinaryIO, count: int, dimension: int) -> Iterator[np.ndarray]:
+def _unspool(
+    spool: BinaryIO, count: int, dimension: int, rows_per_block: int | None = None
+) -> Iterator[np.ndarray]:
     """The spooled vectors, block by block, so that only the dense index holds them all."""
-    rows_per_block = max(1, _SPOOL_BLOCK // (dimension * 4))
+    rows_per_block = rows_per_block or max(1, _SPOOL_BLOCK // (dimension * 4))
     spool.seek(0)
     for first in range(0, count, rows_per_block):
         rows = min(rows_per_block, count - first)

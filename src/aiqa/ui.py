@@ -20,6 +20,10 @@ from typing import Any
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr
+from gradio.route_utils import API_PREFIX
+from starlette.middleware import Middleware
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .chinese import Language, detect_language
 from .corpus_admin import MAX_UPLOAD_BYTES, add_uploads, corpus_listing
@@ -158,7 +162,9 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
     """The whole UI over one pipeline (opened here, building the index if it is missing)."""
     live = LivePipeline(pipeline or Pipeline.open(settings))
     answerers = live.current.answerer_names
-    writable = not settings.read_only  # read-only hides the controls here and refuses their calls below
+    # Read-only builds no upload components at all (so no endpoint takes a file), hides the rebuild
+    # button and refuses its call below.
+    writable = not settings.read_only
     words = i18n()
     exports = Path(tempfile.mkdtemp(prefix="aiqa-export-"))
 
@@ -215,15 +221,16 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
                     )
                     rebuild_note = gr.HTML()
                     report = gr.HTML(elem_id="aiqa-report", min_height=120)
-                with gr.Column(visible=writable):
-                    uploads = gr.File(
-                        label=words("upload_label"),
-                        file_count="multiple",
-                        file_types=[".txt", ".md"],
-                        elem_id="aiqa-upload",
-                    )
-                    replace = gr.Checkbox(False, label=words("replace_label"))
-                    add = gr.Button(words("add_files"), elem_id="aiqa-add")
+                if writable:
+                    with gr.Column():
+                        uploads = gr.File(
+                            label=words("upload_label"),
+                            file_count="multiple",
+                            file_types=[".txt", ".md"],
+                            elem_id="aiqa-upload",
+                        )
+                        replace = gr.Checkbox(False, label=words("replace_label"))
+                        add = gr.Button(words("add_files"), elem_id="aiqa-add")
             files = gr.Dataframe(
                 interactive=False,
                 buttons=[],
@@ -325,8 +332,6 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
             progress: gr.Progress = gr.Progress(),  # noqa: B008
         ) -> tuple:
             language = request_language(request)
-            if not writable:
-                return refused(language)
             if not paths:
                 return report_html([], None, text(language, "choose_files"), language), gr.skip(), gr.skip()
             outcomes = add_uploads(
@@ -395,9 +400,10 @@ def build_app(settings: Settings, pipeline: Pipeline | None = None) -> gr.Blocks
             "show_progress_on": report,
         }
         rebuild.click(run_rebuild, None, [report, files, status], api_name="rebuild", **indexing)
-        add.click(
-            run_add, [uploads, replace], [report, files, status], api_name="add_files", **indexing
-        ).then(lambda: None, None, uploads, **private)
+        if writable:
+            add.click(
+                run_add, [uploads, replace], [report, files, status], api_name="add_files", **indexing
+            ).then(lambda: None, None, uploads, **private)
         load_outputs = [top, files, status, *examples, answerer, rebuild_note, *record_outputs]
         app.load(on_load, store, load_outputs, **private)
 
@@ -423,7 +429,26 @@ def launch(app: gr.Blocks, settings: Settings, *, prevent_thread_lock: bool = Fa
         footer_links=[],
         prevent_thread_lock=prevent_thread_lock,
         quiet=prevent_thread_lock,
+        app_kwargs={"middleware": [Middleware(RefuseUploads)]} if settings.read_only else None,
     )
+
+
+class RefuseUploads:
+    """ASGI middleware answering 403 on Gradio's upload route, which every server has whatever its
+    components: without it a read-only server still lets anyone fill its temp directory."""
+
+    ROUTE = f"{API_PREFIX}/upload"
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].rstrip("/").endswith(self.ROUTE):
+            await PlainTextResponse("This aiqa server is read-only: it takes no uploads.", 403)(
+                scope, receive, send
+            )
+            return
+        await self.app(scope, receive, send)
 
 
 def serve(settings: Settings, pipeline: Pipeline | None = None) -> None:
