@@ -49,9 +49,9 @@ from aiqa.answer.features import (  # noqa: E402
     QUESTION_FEATURES,
     SENTENCE_FEATURES,
     Candidate,
-    names_of,
     QuestionTerms,
     candidates,
+    names_of,
     question_features,
     question_terms,
     sentence_features,
@@ -66,10 +66,25 @@ from aiqa.settings import Settings  # noqa: E402
 from aiqa.store import SCHEMA_VERSION  # noqa: E402
 
 TRAIN_FILES = [REPO / "eval/ext/train/cmrc2018-trial-train.json", REPO / "eval/ext/train/drcd-dev-train.json"]
-# Questions in the style of the aiqa corpus, apart from eval/dev.jsonl: the 29 of eval/extra.jsonl
-# and 108 more written for training (eval/train/aiqa-train.jsonl).
-AIQA_QUESTIONS = [REPO / "eval/extra.jsonl", REPO / "eval/train/aiqa-train.jsonl"]
-AIQA_CORPUS = REPO / "corpus"
+
+
+@dataclass(frozen=True)
+class Written:
+    """Questions written for training on a corpus of the repo, with evidence quotes."""
+
+    name: str
+    corpus: Path
+    questions: list[Path]
+
+
+WRITTEN = [
+    # In the style of the aiqa corpus, apart from eval/dev.jsonl and eval/heldout.jsonl: the 29 of
+    # eval/extra.jsonl and 108 more written for training.
+    Written("aiqa", REPO / "corpus", [REPO / "eval/extra.jsonl", REPO / "eval/train/aiqa-train.jsonl"]),
+    # Eight short English documents and 76 questions on them: an English corpus asked in English,
+    # where a word no passage has is missing from the text, not from the glosses.
+    Written("en", REPO / "eval/train/en-corpus", [REPO / "eval/train/en-train.jsonl"]),
+]
 OUTPUT = REPO / "src/aiqa" / MODEL_FILE
 FOLDS = 5
 # The answerability threshold is the highest that refuses at most this share of the training runs
@@ -94,7 +109,7 @@ class Question:
     text: str
     answers: list[str]
     group: str  # the article (or aiqa document) it is about: folds never split one
-    aiqa: bool = False  # written on the aiqa corpus (the curve reports these apart)
+    source: str = "wiki"  # or the Written source's name (the curve reports the aiqa ones apart)
 
 
 @dataclass
@@ -150,22 +165,24 @@ def wikipedia_articles() -> tuple[list[tuple[str, str, str]], list[Question]]:
     return articles, questions
 
 
-def aiqa_questions() -> list[Question]:
+def written_questions(source: Written) -> list[Question]:
     return [
-        Question(g.id, g.question, g.answers, g.evidence[0].doc if g.evidence else f"none:{g.id}", aiqa=True)
-        for path in AIQA_QUESTIONS
+        Question(
+            g.id, g.question, g.answers, g.evidence[0].doc if g.evidence else f"none:{g.id}", source=source.name
+        )
+        for path in source.questions
         for g in read_gold(path)
     ]
 
 
-def aiqa_deleted_corpus(target: Path) -> None:
-    """corpus/ with every sentence holding an evidence quote of the aiqa training questions removed."""
+def deleted_corpus(source: Written, target: Path) -> None:
+    """The source's corpus with every sentence holding an evidence quote of its questions removed."""
     target.mkdir(parents=True)
     quotes: dict[str, list[str]] = {}
-    for gold in (g for path in AIQA_QUESTIONS for g in read_gold(path)):
+    for gold in (g for path in source.questions for g in read_gold(path)):
         for evidence in gold.evidence:
             quotes.setdefault(evidence.doc, []).append(evidence.quote)
-    for path in sorted(AIQA_CORPUS.iterdir()):
+    for path in sorted(source.corpus.iterdir()):
         text = path.read_text(encoding="utf-8")
         spans = sentence_spans(text)
         drop = set()
@@ -194,7 +211,7 @@ def swapped(questions: list[Question]) -> list[Question]:
             if word not in pool[tag]:
                 pool[tag].append(word)
     out = []
-    for i, (question, found) in enumerate(zip(questions, names)):
+    for i, (question, found) in enumerate(zip(questions, names, strict=True)):
         if not found or not question.answers:
             continue
         word, tag = found[0]
@@ -203,7 +220,7 @@ def swapped(questions: list[Question]) -> list[Question]:
         if others:
             other = others[(i * SWAP_STRIDE) % len(others)]
             out.append(
-                Question(f"{question.id}:swapped", text.replace(word, other), [], question.group, question.aiqa)
+                Question(f"{question.id}:swapped", text.replace(word, other), [], question.group, question.source)
             )
     return out
 
@@ -343,21 +360,24 @@ def main() -> None:
         runs += ask_all(whole, work / f"index-wiki-{h}", other, "absent")
         runs += ask_all(cut, work / f"index-wiki-{h}-deleted", mine, "deleted")
         runs += ask_all(whole, work / f"index-wiki-{h}", swapped(mine), "swapped")
-    aiqa = aiqa_questions()
-    if not (work / "aiqa-deleted").exists():
-        aiqa_deleted_corpus(work / "aiqa-deleted")
-    aiqa_copy = work / "aiqa"
-    if not aiqa_copy.exists():
-        shutil.copytree(AIQA_CORPUS, aiqa_copy)
-    answered = [q for q in aiqa if q.answers]
-    runs += ask_all(aiqa_copy, work / "index-aiqa", answered, "answerable")
-    runs += ask_all(aiqa_copy, work / "index-aiqa", [q for q in aiqa if not q.answers], "unanswerable")
-    runs += ask_all(work / "aiqa-deleted", work / "index-aiqa-deleted", answered, "deleted")
-    runs += ask_all(aiqa_copy, work / "index-aiqa", swapped(answered), "swapped")
-    # Entity absent across sources: Wikipedia questions are off topic for the aiqa corpus, and aiqa
-    # questions (worded as users word them, often in words no corpus uses) for Wikipedia's.
-    runs += ask_all(aiqa_copy, work / "index-aiqa", [q for q in wiki if half_of[q.group] == 0], "absent")
-    runs += ask_all(work / "wiki-0", work / "index-wiki-0", answered, "absent")
+    for source in WRITTEN:
+        written = written_questions(source)
+        copy, cut = work / source.name, work / f"{source.name}-deleted"
+        if not copy.exists():
+            shutil.copytree(source.corpus, copy)
+        if not cut.exists():
+            deleted_corpus(source, cut)
+        answered = [q for q in written if q.answers]
+        index = work / f"index-{source.name}"
+        runs += ask_all(copy, index, answered, "answerable")
+        runs += ask_all(copy, index, [q for q in written if not q.answers], "unanswerable")
+        runs += ask_all(cut, work / f"index-{source.name}-deleted", answered, "deleted")
+        runs += ask_all(copy, index, swapped(answered), "swapped")
+        # Entity absent across sources: the written questions are off topic for Wikipedia, and
+        # Wikipedia's for the aiqa corpus.
+        runs += ask_all(work / "wiki-0", work / "index-wiki-0", answered, "absent")
+        if source.name == "aiqa":
+            runs += ask_all(copy, index, [q for q in wiki if half_of[q.group] == 0], "absent")
 
     groups = np.array([run.question.group for run in runs])
     folds = list(GroupKFold(n_splits=FOLDS).split(np.zeros(len(runs)), groups=groups))
@@ -380,7 +400,7 @@ def main() -> None:
     x = np.array([question_row(run, run.logits, i % 2 == 1) for i, run in enumerate(runs)])
     y = np.array([run.answerable for run in runs], dtype=int)
     kinds = np.array([run.kind for run in runs])
-    aiqa_runs = np.array([run.question.aiqa for run in runs])
+    aiqa_runs = np.array([run.question.source == "aiqa" for run in runs])
     out_of_fold = np.zeros(len(runs))
     print(f"\nAnswerability: {y.sum()} answerable runs, {len(y) - y.sum()} not")
     print("fold | runs | AUC | false refusal @0.5 | unanswerable refused @0.5")
@@ -399,7 +419,7 @@ def main() -> None:
     print("\nOperating curve (out of fold, training runs):")
     print(
         "threshold | false refusal | refused: all unanswerable | entity absent | detail deleted | name swapped | "
-        "written unanswerable (aiqa) | aiqa false refusal | aiqa refused"
+        "written unanswerable | aiqa false refusal | aiqa refused"
     )
     for t in thresholds:
         if round(t * 100) % 5:
@@ -418,7 +438,7 @@ def main() -> None:
     threshold = float(max(allowed)) if allowed else float(thresholds[0])
     print(f"chosen threshold {threshold:.2f}")
 
-    embedder = Pipeline.open(Settings(corpus=aiqa_copy, index=work / "index-aiqa")).choice.embedder.id
+    embedder = Pipeline.open(Settings(corpus=work / "aiqa", index=work / "index-aiqa")).choice.embedder.id
     model = AnswerModel(
         schema_version=MODEL_SCHEMA,
         index_schema=SCHEMA_VERSION,

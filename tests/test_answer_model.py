@@ -23,7 +23,7 @@ from aiqa.answer.features import (
 )
 from aiqa.answer.model import load_model
 from aiqa.answering import REFUSALS
-from aiqa.chinese import normalize
+from aiqa.chinese import detect_language, normalize
 from aiqa.pipeline import Pipeline
 from aiqa.retrieval import make_query
 from aiqa.settings import Settings
@@ -87,7 +87,7 @@ def test_a_kind_the_question_itself_names_does_not_count_as_held(small: Pipeline
 
 
 def question_row(pipeline: Pipeline, question: str) -> dict[str, float]:
-    query = make_query(question)
+    query = make_query(question, pipeline.index.lexicon if detect_language(question) == "en" else None)
     passages = pipeline.retriever().retrieve(query, 5)
     terms = question_terms(query, pipeline.index.idf)
     found = candidates(passages)
@@ -121,6 +121,18 @@ def test_a_question_about_another_name_sees_the_name_missing(small: Pipeline) ->
     assert own["has_names"] == other["has_names"] == 1.0
     assert own["names_missing_passage"] == 0.0
     assert other["names_missing_passage"] == 1.0 and other["names_missing_window"] == 1.0
+
+
+def test_a_question_in_another_language_than_the_passages_is_marked_crosslingual(
+    small: Pipeline, tmp_path: Path
+) -> None:
+    assert question_row(small, "青田港务局是什么时候成立的？")["crosslingual"] == 0.0
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "port.md").write_text("# Qingtian Port\n\nThe Qingtian port authority opened in March 2019.\n", encoding="utf-8")
+    english = Pipeline.open(Settings(corpus=corpus, index=tmp_path / "index", embedder="offline"))
+    assert question_row(english, "When did the Qingtian port authority open?")["crosslingual"] == 0.0
+    assert question_row(small, "When was the Qingtian port authority founded?")["crosslingual"] == 1.0
 
 
 def test_question_features_see_terms_the_corpus_never_uses(small: Pipeline) -> None:
