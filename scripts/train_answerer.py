@@ -10,10 +10,15 @@ Data (all in the repo; the gold sets in eval/ are never read):
   eval/ext/README.md). Articles are split into two halves; each half is indexed on its own.
   Answerable examples: a question against its own half. "Entity absent" negatives: the same question
   against the other half. "Detail gone" negatives: the question against its half with every annotated
-  answer's sentence deleted from its paragraph.
+  answer's sentence deleted from its paragraph. "Name swapped" negatives: the question with its first
+  name replaced by another question's name of the same kind, against its half.
 - eval/extra.jsonl and eval/train/aiqa-train.jsonl: aiqa-style questions on corpus/ (kept apart from
-  eval/dev.jsonl), asked of the corpus and of a copy with their evidence sentences deleted.
-A run is labelled answerable when a retrieved sentence holds a gold answer, whatever the corpus was.
+  eval/dev.jsonl and eval/heldout.jsonl), the answered ones asked of the corpus, of a copy with their
+  evidence sentences deleted, and with a name swapped; the unanswerable ones of the corpus.
+- Off topic across sources ("entity absent" too): the questions of one Wikipedia half asked of the aiqa
+  corpus, and the answered aiqa questions of that half.
+A run is labelled answerable when a retrieved sentence holds a gold answer, whatever the corpus was
+(a swapped name's run never is).
 
 Two gradient-boosted tree ensembles: a sentence ranker (is this sentence the answer?) and an answerability
 classifier over question-level evidence, fed with the ranker's out-of-fold logits so it sees them
@@ -46,12 +51,13 @@ from aiqa.answer.features import (  # noqa: E402
     Candidate,
     QuestionTerms,
     candidates,
+    names_of,
     question_features,
     question_terms,
     sentence_features,
 )
 from aiqa.answer.model import MODEL_FILE, MODEL_SCHEMA, AnswerModel, Boosted, Tree  # noqa: E402
-from aiqa.chinese import detect_language, sentence_spans  # noqa: E402
+from aiqa.chinese import detect_language, normalize, sentence_spans, tagged_words  # noqa: E402
 from aiqa.evaluation import read_gold, score_normalize  # noqa: E402
 from aiqa.models import Passage  # noqa: E402
 from aiqa.pipeline import Pipeline  # noqa: E402
@@ -60,11 +66,25 @@ from aiqa.settings import Settings  # noqa: E402
 from aiqa.store import SCHEMA_VERSION  # noqa: E402
 
 TRAIN_FILES = [REPO / "eval/ext/train/cmrc2018-trial-train.json", REPO / "eval/ext/train/drcd-dev-train.json"]
-# Questions in the style of the aiqa corpus, apart from eval/dev.jsonl: the 29 of eval/extra.jsonl
-# and 34 more written for training (eval/train/aiqa-train.jsonl; eval/train/aiqa-train-next.jsonl is
-# not used yet: README, "The answer model").
-AIQA_QUESTIONS = [REPO / "eval/extra.jsonl", REPO / "eval/train/aiqa-train.jsonl"]
-AIQA_CORPUS = REPO / "corpus"
+
+
+@dataclass(frozen=True)
+class Written:
+    """Questions written for training on a corpus of the repo, with evidence quotes."""
+
+    name: str
+    corpus: Path
+    questions: list[Path]
+
+
+WRITTEN = [
+    # In the style of the aiqa corpus, apart from eval/dev.jsonl and eval/heldout.jsonl: the 29 of
+    # eval/extra.jsonl and 108 more written for training.
+    Written("aiqa", REPO / "corpus", [REPO / "eval/extra.jsonl", REPO / "eval/train/aiqa-train.jsonl"]),
+    # Eight short English documents and 76 questions on them: an English corpus asked in English,
+    # where a word no passage has is missing from the text, not from the glosses.
+    Written("en", REPO / "eval/train/en-corpus", [REPO / "eval/train/en-train.jsonl"]),
+]
 OUTPUT = REPO / "src/aiqa" / MODEL_FILE
 FOLDS = 5
 # The answerability threshold is the highest that refuses at most this share of the training runs
@@ -75,6 +95,8 @@ FALSE_REFUSAL_BUDGET = 0.05
 # The answers' median length on the training questions may reach this (the bar is 120 characters,
 # with room for longer sentences on other corpora).
 MEDIAN_CHARS_BUDGET = 100
+# A stride (a prime) that spreads `swapped`'s choices of names.
+SWAP_STRIDE = 7919
 TREES = 100
 DEPTH = 3
 RATE = 0.1
@@ -87,6 +109,7 @@ class Question:
     text: str
     answers: list[str]
     group: str  # the article (or aiqa document) it is about: folds never split one
+    source: str = "wiki"  # or the Written source's name (the curve reports the aiqa ones apart)
 
 
 @dataclass
@@ -94,7 +117,7 @@ class Run:
     """One question asked of one corpus, with what the answer model sees."""
 
     question: Question
-    kind: str  # answerable, absent, deleted
+    kind: str  # answerable, absent, deleted, unanswerable (written so: the detail is not in the corpus)
     query: Query
     terms: QuestionTerms
     passages: list[Passage]
@@ -142,22 +165,24 @@ def wikipedia_articles() -> tuple[list[tuple[str, str, str]], list[Question]]:
     return articles, questions
 
 
-def aiqa_questions() -> list[Question]:
+def written_questions(source: Written) -> list[Question]:
     return [
-        Question(g.id, g.question, g.answers, g.evidence[0].doc if g.evidence else f"none:{g.id}")
-        for path in AIQA_QUESTIONS
+        Question(
+            g.id, g.question, g.answers, g.evidence[0].doc if g.evidence else f"none:{g.id}", source=source.name
+        )
+        for path in source.questions
         for g in read_gold(path)
     ]
 
 
-def aiqa_deleted_corpus(target: Path) -> None:
-    """corpus/ with every sentence holding an evidence quote of the aiqa training questions removed."""
+def deleted_corpus(source: Written, target: Path) -> None:
+    """The source's corpus with every sentence holding an evidence quote of its questions removed."""
     target.mkdir(parents=True)
     quotes: dict[str, list[str]] = {}
-    for gold in (g for path in AIQA_QUESTIONS for g in read_gold(path)):
+    for gold in (g for path in source.questions for g in read_gold(path)):
         for evidence in gold.evidence:
             quotes.setdefault(evidence.doc, []).append(evidence.quote)
-    for path in sorted(AIQA_CORPUS.iterdir()):
+    for path in sorted(source.corpus.iterdir()):
         text = path.read_text(encoding="utf-8")
         spans = sentence_spans(text)
         drop = set()
@@ -171,6 +196,33 @@ def aiqa_deleted_corpus(target: Path) -> None:
             position = end
         pieces.append(text[position:])
         (target / path.name).write_text("".join(pieces), encoding="utf-8")
+
+
+def swapped(questions: list[Question]) -> list[Question]:
+    """Each answered question with its first name (a place, person, organization or other proper
+    noun, by jieba's tags) replaced by another question's name of the same kind: the corpus discusses
+    both, but gives the detail only for the first, the way a follow-up "那扬州呢？" asks. Labelled
+    unanswerable whatever is retrieved. The replacement is chosen by position, so runs repeat."""
+    names = [[(w, t) for w, t in tagged_words(normalize(q.text)) if w in names_of(normalize(q.text))] for q in questions]
+    pool: dict[str, list[str]] = {}
+    for found in names:
+        for word, tag in found:
+            pool.setdefault(tag, [])
+            if word not in pool[tag]:
+                pool[tag].append(word)
+    out = []
+    for i, (question, found) in enumerate(zip(questions, names, strict=True)):
+        if not found or not question.answers:
+            continue
+        word, tag = found[0]
+        text = normalize(question.text)
+        others = [w for w in pool[tag] if w not in text and word not in w and w not in word]
+        if others:
+            other = others[(i * SWAP_STRIDE) % len(others)]
+            out.append(
+                Question(f"{question.id}:swapped", text.replace(word, other), [], question.group, question.source)
+            )
+    return out
 
 
 def write_corpus(directory: Path, files: list[tuple[str, str]]) -> Path:
@@ -307,14 +359,25 @@ def main() -> None:
         runs += ask_all(whole, work / f"index-wiki-{h}", mine, "answerable")
         runs += ask_all(whole, work / f"index-wiki-{h}", other, "absent")
         runs += ask_all(cut, work / f"index-wiki-{h}-deleted", mine, "deleted")
-    aiqa = aiqa_questions()
-    if not (work / "aiqa-deleted").exists():
-        aiqa_deleted_corpus(work / "aiqa-deleted")
-    aiqa_copy = work / "aiqa"
-    if not aiqa_copy.exists():
-        shutil.copytree(AIQA_CORPUS, aiqa_copy)
-    runs += ask_all(aiqa_copy, work / "index-aiqa", aiqa, "answerable")
-    runs += ask_all(work / "aiqa-deleted", work / "index-aiqa-deleted", aiqa, "deleted")
+        runs += ask_all(whole, work / f"index-wiki-{h}", swapped(mine), "swapped")
+    for source in WRITTEN:
+        written = written_questions(source)
+        copy, cut = work / source.name, work / f"{source.name}-deleted"
+        if not copy.exists():
+            shutil.copytree(source.corpus, copy)
+        if not cut.exists():
+            deleted_corpus(source, cut)
+        answered = [q for q in written if q.answers]
+        index = work / f"index-{source.name}"
+        runs += ask_all(copy, index, answered, "answerable")
+        runs += ask_all(copy, index, [q for q in written if not q.answers], "unanswerable")
+        runs += ask_all(cut, work / f"index-{source.name}-deleted", answered, "deleted")
+        runs += ask_all(copy, index, swapped(answered), "swapped")
+        # Entity absent across sources: the written questions are off topic for Wikipedia, and
+        # Wikipedia's for the aiqa corpus.
+        runs += ask_all(work / "wiki-0", work / "index-wiki-0", answered, "absent")
+        if source.name == "aiqa":
+            runs += ask_all(copy, index, [q for q in wiki if half_of[q.group] == 0], "absent")
 
     groups = np.array([run.question.group for run in runs])
     folds = list(GroupKFold(n_splits=FOLDS).split(np.zeros(len(runs)), groups=groups))
@@ -337,6 +400,7 @@ def main() -> None:
     x = np.array([question_row(run, run.logits, i % 2 == 1) for i, run in enumerate(runs)])
     y = np.array([run.answerable for run in runs], dtype=int)
     kinds = np.array([run.kind for run in runs])
+    aiqa_runs = np.array([run.question.source == "aiqa" for run in runs])
     out_of_fold = np.zeros(len(runs))
     print(f"\nAnswerability: {y.sum()} answerable runs, {len(y) - y.sum()} not")
     print("fold | runs | AUC | false refusal @0.5 | unanswerable refused @0.5")
@@ -353,20 +417,28 @@ def main() -> None:
     positives = out_of_fold[y == 1]
     thresholds = np.round(np.arange(0.01, 0.96, 0.01), 2)
     print("\nOperating curve (out of fold, training runs):")
-    print("threshold | false refusal | refused: all unanswerable | entity absent | detail deleted")
+    print(
+        "threshold | false refusal | refused: all unanswerable | entity absent | detail deleted | name swapped | "
+        "written unanswerable | aiqa false refusal | aiqa refused"
+    )
     for t in thresholds:
-        refused = {k: np.mean(out_of_fold[(y == 0) & (kinds == k)] < t) for k in ("absent", "deleted")}
         if round(t * 100) % 5:
             continue  # the README shows every fifth
+        refused = {
+            k: np.mean(out_of_fold[(y == 0) & (kinds == k)] < t) for k in ("absent", "deleted", "swapped", "unanswerable")
+        }
         print(
             f"{t:.2f} | {np.mean(positives < t):.3f} | {np.mean(out_of_fold[y == 0] < t):.3f} | "
-            f"{refused['absent']:.3f} | {refused['deleted']:.3f}"
+            f"{refused['absent']:.3f} | {refused['deleted']:.3f} | {refused['swapped']:.3f} | "
+            f"{refused['unanswerable']:.3f} | "
+            f"{np.mean(out_of_fold[(y == 1) & aiqa_runs] < t):.3f} | "
+            f"{np.mean(out_of_fold[(y == 0) & aiqa_runs] < t):.3f}"
         )
     allowed = [t for t in thresholds if np.mean(positives < t) <= FALSE_REFUSAL_BUDGET]
     threshold = float(max(allowed)) if allowed else float(thresholds[0])
     print(f"chosen threshold {threshold:.2f}")
 
-    embedder = Pipeline.open(Settings(corpus=aiqa_copy, index=work / "index-aiqa")).choice.embedder.id
+    embedder = Pipeline.open(Settings(corpus=work / "aiqa", index=work / "index-aiqa")).choice.embedder.id
     model = AnswerModel(
         schema_version=MODEL_SCHEMA,
         index_schema=SCHEMA_VERSION,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,7 @@ from aiqa.answer.features import (
 )
 from aiqa.answer.model import load_model
 from aiqa.answering import REFUSALS
+from aiqa.chinese import detect_language, normalize
 from aiqa.pipeline import Pipeline
 from aiqa.retrieval import make_query
 from aiqa.settings import Settings
@@ -84,19 +86,58 @@ def test_a_kind_the_question_itself_names_does_not_count_as_held(small: Pipeline
     assert kinds_held(terms, "共有工作人员35名") == {"number"}
 
 
-def test_question_features_see_terms_the_corpus_never_uses(small: Pipeline) -> None:
-    rows = {}
-    for question in ("青田港务局的首任局长是谁？", "宁波舟山港的首任局长是谁？"):
+def question_row(pipeline: Pipeline, question: str) -> dict[str, float]:
+    query = make_query(question, pipeline.index.lexicon if detect_language(question) == "en" else None)
+    passages = pipeline.retriever().retrieve(query, 5)
+    terms = question_terms(query, pipeline.index.idf)
+    found = candidates(passages)
+    sentence_rows = sentence_features(query, terms, passages, found)
+    logits = load_model().sentence.logits(sentence_rows)
+    return dict(zip(QUESTION_FEATURES, question_features(query, terms, passages, found, sentence_rows, logits)))
+
+
+def test_the_focus_is_the_term_next_to_the_question_word(small: Pipeline) -> None:
+    for question, focus in (
+        ("青田港的年吞吐量是多少？", "吞吐量"),
+        ("青田港务局的首任局长是谁？", "局长"),
+    ):
         query = make_query(question)
-        passages = small.retriever().retrieve(query, 5)
         terms = question_terms(query, small.index.idf)
-        found = candidates(passages)
-        sentence_rows = sentence_features(query, terms, passages, found)
-        logits = load_model().sentence.logits(sentence_rows)
-        rows[question] = question_features(query, terms, passages, found, sentence_rows, logits)
-    absent = QUESTION_FEATURES.index("absent_weight")
-    assert rows["青田港务局的首任局长是谁？"][absent] == 0.0
-    assert rows["宁波舟山港的首任局长是谁？"][absent] > 0.3
+        assert terms.focus is not None and focus in query.terms[terms.focus].surface, (question, terms.focus)
+    assert question_terms(make_query("青田港务局"), small.index.idf).focus is None
+
+
+def test_a_sentence_that_lacks_a_rare_term_of_the_question_says_so(small: Pipeline) -> None:
+    texts, rows = features_of(small, "青田港务局的首任局长是谁？")
+    with_head = texts.index("青田港务局于2019年3月成立，首任局长是林海峰。")
+    without = texts.index("青田港务局是青田县管理港口事务的机构。")
+    assert rows[with_head, column("missing_max")] == 0.0 and rows[without, column("missing_max")] > 0.0
+    assert rows[with_head, column("focus_in_sentence")] == 1.0 and rows[without, column("focus_in_sentence")] == 0.0
+
+
+def test_a_question_about_another_name_sees_the_name_missing(small: Pipeline) -> None:
+    own = question_row(small, "青田港务局是什么时候成立的？")
+    other = question_row(small, "松阳港务局是什么时候成立的？")  # 松阳 is discussed, but not its port
+    assert own["has_names"] == other["has_names"] == 1.0
+    assert own["names_missing_passage"] == 0.0
+    assert other["names_missing_passage"] == 1.0 and other["names_missing_window"] == 1.0
+
+
+def test_a_question_in_another_language_than_the_passages_is_marked_crosslingual(
+    small: Pipeline, tmp_path: Path
+) -> None:
+    assert question_row(small, "青田港务局是什么时候成立的？")["crosslingual"] == 0.0
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "port.md").write_text("# Qingtian Port\n\nThe Qingtian port authority opened in March 2019.\n", encoding="utf-8")
+    english = Pipeline.open(Settings(corpus=corpus, index=tmp_path / "index", embedder="offline"))
+    assert question_row(english, "When did the Qingtian port authority open?")["crosslingual"] == 0.0
+    assert question_row(small, "When was the Qingtian port authority founded?")["crosslingual"] == 1.0
+
+
+def test_question_features_see_terms_the_corpus_never_uses(small: Pipeline) -> None:
+    assert question_row(small, "青田港务局的首任局长是谁？")["absent_weight"] == 0.0
+    assert question_row(small, "宁波舟山港的首任局长是谁？")["absent_weight"] > 0.3
 
 
 @pytest.mark.parametrize(
@@ -172,6 +213,8 @@ def test_the_shipped_model_is_readable_and_names_its_features() -> None:
 @pytest.mark.slow
 def test_the_training_command_rebuilds_the_shipped_weights_byte_for_byte(tmp_path: Path) -> None:
     out = tmp_path / "answer_model.json"
+    # The shipped model was trained with the default embedder (the bundled e5), not the tests' one.
+    env = {name: value for name, value in os.environ.items() if name != "AIQA_EMBEDDER"}
     subprocess.run(
         [
             sys.executable,
@@ -183,5 +226,21 @@ def test_the_training_command_rebuilds_the_shipped_weights_byte_for_byte(tmp_pat
         ],
         check=True,
         capture_output=True,
+        env=env,
     )
     assert out.read_bytes() == (REPO / "src/aiqa/data/answer_model.json").read_bytes()
+
+
+def test_name_swapped_negatives_ask_of_another_name_of_the_same_kind() -> None:
+    train = _training_module()
+    questions = [
+        train.Question("a", "青田港务局是什么时候成立的？", ["2019年3月"], "qingtian"),
+        train.Question("b", "松阳茶叶博物馆收藏了什么？", ["各地的茶具"], "songyang"),
+        train.Question("c", "今天晚饭做红烧肉需要炖多久？", ["两小时"], "dinner"),  # no name: not swapped
+    ]
+    swapped = train.swapped(questions)
+    assert [q.text for q in swapped] == [
+        normalize("松阳港务局是什么时候成立的？"),
+        normalize("青田茶叶博物馆收藏了什么？"),
+    ]
+    assert [q.group for q in swapped] == ["qingtian", "songyang"] and all(not q.answers for q in swapped)

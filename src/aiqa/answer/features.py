@@ -15,7 +15,7 @@ from difflib import SequenceMatcher
 
 import numpy as np
 
-from ..chinese import clean, normalize
+from ..chinese import clean, normalize, tagged_words
 from ..models import Passage
 from ..retrieval import Query
 
@@ -53,6 +53,20 @@ HOLDS: dict[str, re.Pattern[str]] = {
     "reason": re.compile(r"因为|由于|因此|所以|为了|导致|原因|以便"),
 }
 
+# Where the question asks (its question word): the term next to it names the detail asked for
+# ("局长是谁" → 局长), which a passage about the right entity may still lack.
+WH_CUE = re.compile(
+    r"什么|多少|几[个家项款种倍成名位次岁座条只部所年月日号]?|谁|哪[里儿些个位年天座所一]?|何[时处地人]?|怎么|如何|为什么|为何|吗"
+    r"|\b(?:what|which|who|whom|when|where|why|how)\b"
+)
+
+# jieba's tags of names: a place, person, organization or other proper noun.
+NAME_TAGS = ("ns", "nr", "nt", "nz")
+
+# Characters between a term and the question word for the term to be read as what is asked: a
+# particle or a copula ("局长是谁", "产值是多少", "什么时候成立") but not a clause away.
+FOCUS_REACH = 2
+
 SENTENCE_FEATURES = (
     "coverage",  # IDF-weighted share of the question's terms in the sentence
     "context_coverage",  # the same over the whole passage: an answer often names its subject earlier
@@ -78,6 +92,10 @@ SENTENCE_FEATURES = (
     "type_missing",  # it asks for one and the sentence holds none beyond the question's own
     # The same per kind, so the model can weigh a date for "when" apart from a place for "where".
     *(f"{kind}_held" for kind in ASKS),
+    "missing_max",  # the largest weight of a corpus term of the question the sentence lacks
+    "window_missing_max",  # the same over the sentence and its neighbours
+    "focus_in_sentence",  # holds the term next to the question word (0 when the question has none)
+    "focus_in_window",
 )
 
 QUESTION_FEATURES = (
@@ -98,6 +116,20 @@ QUESTION_FEATURES = (
     "best_type_missing",
     "asks_type",
     "english",
+    "best_missing_max",
+    "best_window_missing_max",
+    "top3_window_missing_max",  # the least among the three best sentences: does any give every term?
+    "best_focus_in_window",
+    "focus_in_passages",  # the asked-for detail is named anywhere in the passages
+    "focus_weight",
+    "focus_absent",  # the corpus never names it
+    "has_focus",
+    # Asked in another language than the top passage is written in: the question's words are then
+    # matched through glosses, and a word no passage has is a gap in the glosses, not in the text.
+    "crosslingual",
+    "names_missing_window",  # share of the question's names the best sentence and its neighbours lack
+    "names_missing_passage",  # share its passage lacks: an answer about another place or person
+    "has_names",
 )
 
 
@@ -125,6 +157,8 @@ class QuestionTerms:
     bigrams: frozenset[str]
     chars: frozenset[str]
     asks: tuple[str, ...]  # the kinds of thing the question asks for
+    focus: int | None  # the whole term nearest the question word
+    names: tuple[str, ...]  # the question's names (NAME_TAGS), normalized
 
     @property
     def rarest(self) -> int | None:
@@ -157,7 +191,47 @@ def question_terms(query: Query, idf: Idf) -> QuestionTerms:
         ],
         dtype=bool,
     )
-    return QuestionTerms(forms, weights, raw >= unseen - 1e-9, whole, bigrams, chars, asks)
+    return QuestionTerms(
+        forms,
+        weights,
+        raw >= unseen - 1e-9,
+        whole,
+        bigrams,
+        chars,
+        asks,
+        _focus(query, whole, weights),
+        names_of(query.normalized),
+    )
+
+
+def _mostly_chinese(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    return sum("\u4e00" <= ch <= "\u9fff" for ch in letters) > len(letters) / 2
+
+
+def names_of(normalized: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(w for w, tag in tagged_words(normalized) if tag in NAME_TAGS and len(w) >= 2))
+
+
+def _focus(query: Query, whole: np.ndarray, weights: np.ndarray) -> int | None:
+    """The whole term next to a question word (not overlapping it): the rarest within FOCUS_REACH
+    characters, else the nearest. Both sides count: "产值是多少", "哪一年成立"."""
+    text = query.normalized
+    cues = [m.span() for m in WH_CUE.finditer(text)]
+    near: list[tuple[int, float, int]] = []
+    for i, term in enumerate(query.terms):
+        at = text.find(term.surface)
+        if not whole[i] or at < 0 or not cues:
+            continue
+        end = at + len(term.surface)
+        if any(at < cue_end and cue_start < end for cue_start, cue_end in cues):
+            continue
+        distance = min(max(cue_start - end, at - cue_end, 0) for cue_start, cue_end in cues)
+        near.append((distance, -float(weights[i]), i))
+    if not near:
+        return None
+    close = [item for item in near if item[0] <= FOCUS_REACH]
+    return min(close, key=lambda item: (item[1], item[0]))[2] if close else min(near)[2]
 
 
 def candidates(passages: list[Passage]) -> list[Candidate]:
@@ -177,6 +251,18 @@ def matched(terms: QuestionTerms, text: str) -> np.ndarray:
 def share(terms: QuestionTerms, held: np.ndarray) -> float:
     total = float(terms.weights.sum())
     return float(terms.weights[held].sum()) / total if total else 0.0
+
+
+def missing_max(terms: QuestionTerms, held: np.ndarray) -> float:
+    """The largest weight among the whole terms the corpus uses but the text lacks (0 when it has
+    them all). A term the corpus never uses (a paraphrase's own word) is in no sentence, so says
+    nothing about this one; `absent_weight` covers it."""
+    lacking = terms.whole & ~terms.absent & ~held
+    return float(terms.weights[lacking].max()) if lacking.any() else 0.0
+
+
+def holds_focus(terms: QuestionTerms, text: str) -> float:
+    return float(terms.focus is not None and any(form in text for form in terms.forms[terms.focus]))
 
 
 def residual(terms: QuestionTerms, text: str) -> str:
@@ -209,7 +295,8 @@ def sentence_features(
     contexts = [normalize(clean(p.text)) for p in passages]
     context_coverage = [share(terms, matched(terms, c)) for c in contexts]
     titles = [share(terms, matched(terms, normalize(p.title))) for p in passages]
-    coverage = np.array([share(terms, matched(terms, c.normalized)) for c in found])
+    held = [matched(terms, c.normalized) for c in found]
+    coverage = np.array([share(terms, h) for h in held])
     by_place = {(c.passage_rank, c.position): i for i, c in enumerate(found)}
     sentences_in: dict[int, int] = {}
     for c in found:
@@ -230,7 +317,9 @@ def sentence_features(
         previous, following = (by_place.get((c.passage_rank, c.position + step)) for step in (-1, 1))
         has_rarest = rarest is not None and any(form in c.normalized for form in terms.forms[rarest])
         novelty = sum(ch not in terms.chars for ch in c.normalized) / len(c.normalized)
-        held = kinds_held(terms, c.normalized)
+        kinds = kinds_held(terms, c.normalized)
+        window = [held[j] for j in (previous, i, following) if j is not None]
+        window_text = "".join(found[j].normalized for j in (previous, i, following) if j is not None)
         rows.append(
             [
                 coverage[i],
@@ -253,9 +342,13 @@ def sentence_features(
                 c.position / max(sentences_in[c.passage_rank] - 1, 1),
                 math.log(len(c.normalized)),
                 novelty,
-                float(bool(held)),
-                float(bool(terms.asks) and not held),
-                *(float(kind in held) for kind in ASKS),
+                float(bool(kinds)),
+                float(bool(terms.asks) and not kinds),
+                *(float(kind in kinds) for kind in ASKS),
+                missing_max(terms, held[i]),
+                missing_max(terms, np.logical_or.reduce(window)),
+                holds_focus(terms, c.normalized),
+                holds_focus(terms, window_text),
             ]
         )
     return np.array(rows, dtype=np.float64)
@@ -284,6 +377,27 @@ def question_features(
         held |= matched(terms, normalize(clean(p.text)))
     top = passages[0] if passages else None
     total_idf = float(terms.weights.sum())
+
+    def at_best(name: str) -> float:
+        return float(sentence_rows[best, column[name]]) if best is not None else 0.0
+
+    window_missing = sentence_rows[order[:3], column["window_missing_max"]] if best is not None else np.ones(1)
+    focus = terms.focus
+    if best is not None:
+        place = {(c.passage_rank, c.position): c for c in found}
+        chosen = found[best]
+        window = "".join(
+            place[(chosen.passage_rank, chosen.position + step)].normalized
+            for step in (-1, 0, 1)
+            if (chosen.passage_rank, chosen.position + step) in place
+        )
+        around = normalize(passages[chosen.passage_rank].title + clean(passages[chosen.passage_rank].text))
+    else:
+        window = around = ""
+
+    def names_missing(text: str) -> float:
+        return sum(name not in text for name in terms.names) / len(terms.names) if terms.names else 0.0
+
     return np.array(
         [
             best_logit,
@@ -303,6 +417,18 @@ def question_features(
             sentence_rows[best, column["type_missing"]] if best is not None else 0.0,
             float(bool(terms.asks)),
             float(query.language == "en"),
+            at_best("missing_max"),
+            at_best("window_missing_max"),
+            float(window_missing.min()),
+            at_best("focus_in_window"),
+            float(any(holds_focus(terms, normalize(p.title + p.text)) for p in passages)),
+            float(terms.weights[focus]) if focus is not None else 0.0,
+            float(focus is not None and bool(terms.absent[focus])),
+            float(focus is not None),
+            float(bool(passages) and (query.language == "en") == _mostly_chinese(passages[0].text)),
+            names_missing(window),
+            names_missing(around),
+            float(bool(terms.names)),
         ],
         dtype=np.float64,
     )
