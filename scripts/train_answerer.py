@@ -1,9 +1,10 @@
-"""Train the answer model from the data in this repository and write src/aiqa/data/answer_model.json.
+"""Train the answer model from the data in this repository and write it into src/aiqa/data/.
 
-    .venv/bin/python scripts/train_answerer.py [--work DIR]
+    .venv/bin/python scripts/train_answerer.py [--work DIR]                         # answer_model.json
+    AIQA_EMBEDDER=offline .venv/bin/python scripts/train_answerer.py [--work DIR]   # answer_model_offline.json
 
-Run it again after the default embedder changes: the features include retrieval's scores. The same
-data and embedder give a byte-identical file.
+One model per embedder (the features include retrieval's scores): the default (bundled e5) and the
+offline one. Run it again after an embedder changes. The same data and embedder give a byte-identical file.
 
 Data (all in the repo; the gold sets in eval/ are never read):
 - eval/ext/train/*.json: 791 Wikipedia questions with annotated answers (CMRC 2018, DRCD; licences in
@@ -56,8 +57,9 @@ from aiqa.answer.features import (  # noqa: E402
     question_terms,
     sentence_features,
 )
-from aiqa.answer.model import MODEL_FILE, MODEL_SCHEMA, AnswerModel, Boosted, Tree  # noqa: E402
+from aiqa.answer.model import MODEL_FILES, MODEL_SCHEMA, AnswerModel, Boosted, Tree  # noqa: E402
 from aiqa.chinese import detect_language, normalize, sentence_spans, tagged_words  # noqa: E402
+from aiqa.embedding import HashingEmbedder  # noqa: E402
 from aiqa.evaluation import read_gold, score_normalize  # noqa: E402
 from aiqa.models import Passage  # noqa: E402
 from aiqa.pipeline import Pipeline  # noqa: E402
@@ -85,7 +87,6 @@ WRITTEN = [
     # where a word no passage has is missing from the text, not from the glosses.
     Written("en", REPO / "eval/train/en-corpus", [REPO / "eval/train/en-train.jsonl"]),
 ]
-OUTPUT = REPO / "src/aiqa" / MODEL_FILE
 FOLDS = 5
 # The answerability threshold is the highest that refuses at most this share of the training runs
 # whose retrieved sentences hold the answer (out of fold): the bar the issue sets for the gold sets.
@@ -168,7 +169,11 @@ def wikipedia_articles() -> tuple[list[tuple[str, str, str]], list[Question]]:
 def written_questions(source: Written) -> list[Question]:
     return [
         Question(
-            g.id, g.question, g.answers, g.evidence[0].doc if g.evidence else f"none:{g.id}", source=source.name
+            g.id,
+            g.question,
+            g.answers,
+            g.evidence[0].doc if g.evidence else f"none:{g.id}",
+            source=source.name,
         )
         for path in source.questions
         for g in read_gold(path)
@@ -203,7 +208,10 @@ def swapped(questions: list[Question]) -> list[Question]:
     noun, by jieba's tags) replaced by another question's name of the same kind: the corpus discusses
     both, but gives the detail only for the first, the way a follow-up "那扬州呢？" asks. Labelled
     unanswerable whatever is retrieved. The replacement is chosen by position, so runs repeat."""
-    names = [[(w, t) for w, t in tagged_words(normalize(q.text)) if w in names_of(normalize(q.text))] for q in questions]
+    names = [
+        [(w, t) for w, t in tagged_words(normalize(q.text)) if w in names_of(normalize(q.text))]
+        for q in questions
+    ]
     pool: dict[str, list[str]] = {}
     for found in names:
         for word, tag in found:
@@ -220,7 +228,9 @@ def swapped(questions: list[Question]) -> list[Question]:
         if others:
             other = others[(i * SWAP_STRIDE) % len(others)]
             out.append(
-                Question(f"{question.id}:swapped", text.replace(word, other), [], question.group, question.source)
+                Question(
+                    f"{question.id}:swapped", text.replace(word, other), [], question.group, question.source
+                )
             )
     return out
 
@@ -340,7 +350,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--work", type=Path, help="keep corpora and indexes here (reused when present)")
     parser.add_argument(
-        "--out", type=Path, default=OUTPUT, help="where to write the model (default: the shipped file)"
+        "--out", type=Path, help="where to write the model (default: the shipped file for this embedder)"
     )
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="aiqa-train-"))
@@ -425,7 +435,8 @@ def main() -> None:
         if round(t * 100) % 5:
             continue  # the README shows every fifth
         refused = {
-            k: np.mean(out_of_fold[(y == 0) & (kinds == k)] < t) for k in ("absent", "deleted", "swapped", "unanswerable")
+            k: np.mean(out_of_fold[(y == 0) & (kinds == k)] < t)
+            for k in ("absent", "deleted", "swapped", "unanswerable")
         }
         print(
             f"{t:.2f} | {np.mean(positives < t):.3f} | {np.mean(out_of_fold[y == 0] < t):.3f} | "
@@ -459,10 +470,11 @@ def main() -> None:
             "sentences": int(sum(len(runs[i].labels) for i in ranked)),
         },
     )
-    args.out.write_text(
+    out = args.out or REPO / "src/aiqa" / MODEL_FILES[embedder == HashingEmbedder().id]
+    out.write_text(
         json.dumps(model.model_dump(), ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8"
     )
-    print(f"wrote {args.out}")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

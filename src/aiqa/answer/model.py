@@ -18,7 +18,10 @@ from ..errors import IndexStateError
 from .features import QUESTION_FEATURES, SENTENCE_FEATURES
 
 MODEL_SCHEMA = 1
-MODEL_FILE = "data/answer_model.json"
+# One model per embedder it was trained with, since the dense feature is on each embedder's own scale:
+# the bundled e5 (the default, first) and the offline hashing embedder (`AIQA_EMBEDDER=offline`, the
+# tests'). An index built by any other embedder is answered by the first with the dense feature masked.
+MODEL_FILES = ("data/answer_model.json", "data/answer_model_offline.json")
 
 
 class Tree(BaseModel):
@@ -93,14 +96,20 @@ class AnswerModel(BaseModel):
     trained_on: dict[str, int]
 
 
+def load_model(embedder: str | None = None) -> AnswerModel:
+    """The model trained with `embedder`, else the default one."""
+    models = [_read(name) for name in MODEL_FILES]
+    return next((model for model in models if model.embedder == embedder), models[0])
+
+
 @cache
-def load_model() -> AnswerModel:
+def _read(name: str) -> AnswerModel:
     try:
-        text = resources.files("aiqa").joinpath(MODEL_FILE).read_text(encoding="utf-8")
+        text = resources.files("aiqa").joinpath(name).read_text(encoding="utf-8")
         model = AnswerModel.model_validate(json.loads(text))
     except (OSError, ValueError) as error:
         raise IndexStateError(
-            f"The answer model {MODEL_FILE} is missing or damaged ({type(error).__name__}); "
+            f"The answer model {name} is missing or damaged ({type(error).__name__}); "
             "run `python scripts/train_answerer.py`."
         ) from error
     if (
@@ -109,6 +118,6 @@ def load_model() -> AnswerModel:
         or tuple(model.answerable.features) != QUESTION_FEATURES
     ):
         raise IndexStateError(
-            f"The answer model {MODEL_FILE} was trained for other features; run `python scripts/train_answerer.py`."
+            f"The answer model {name} was trained for other features; run `python scripts/train_answerer.py`."
         )
     return model
