@@ -52,13 +52,13 @@ from aiqa.answer.features import (  # noqa: E402
     Candidate,
     QuestionTerms,
     candidates,
-    names_of,
     question_features,
     question_terms,
     sentence_features,
+    tagged_names,
 )
 from aiqa.answer.model import MODEL_FILES, MODEL_SCHEMA, AnswerModel, Boosted, Tree  # noqa: E402
-from aiqa.chinese import detect_language, normalize, sentence_spans, tagged_words  # noqa: E402
+from aiqa.chinese import detect_language, normalize, sentence_spans  # noqa: E402
 from aiqa.embedding import HashingEmbedder  # noqa: E402
 from aiqa.evaluation import read_gold, score_normalize  # noqa: E402
 from aiqa.models import Passage  # noqa: E402
@@ -118,7 +118,7 @@ class Run:
     """One question asked of one corpus, with what the answer model sees."""
 
     question: Question
-    kind: str  # answerable, absent, deleted, unanswerable (written so: the detail is not in the corpus)
+    kind: str  # answerable, absent, deleted, swapped, unanswerable (written so: not in the corpus)
     query: Query
     terms: QuestionTerms
     passages: list[Passage]
@@ -208,10 +208,7 @@ def swapped(questions: list[Question]) -> list[Question]:
     noun, by jieba's tags) replaced by another question's name of the same kind: the corpus discusses
     both, but gives the detail only for the first, the way a follow-up "那扬州呢？" asks. Labelled
     unanswerable whatever is retrieved. The replacement is chosen by position, so runs repeat."""
-    names = [
-        [(w, t) for w, t in tagged_words(normalize(q.text)) if w in names_of(normalize(q.text))]
-        for q in questions
-    ]
+    names = [tagged_names(normalize(q.text)) for q in questions]
     pool: dict[str, list[str]] = {}
     for found in names:
         for word, tag in found:

@@ -201,8 +201,15 @@ def question_terms(query: Query, idf: Idf) -> QuestionTerms:
     )
 
 
+def tagged_names(normalized: str) -> list[tuple[str, str]]:
+    """The text's names (NAME_TAGS, two characters or more) with their tags, each once, in order."""
+    return list(
+        dict.fromkeys((w, tag) for w, tag in tagged_words(normalized) if tag in NAME_TAGS and len(w) >= 2)
+    )
+
+
 def names_of(normalized: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(w for w, tag in tagged_words(normalized) if tag in NAME_TAGS and len(w) >= 2))
+    return tuple(w for w, _ in tagged_names(normalized))
 
 
 def _focus(query: Query, whole: np.ndarray, weights: np.ndarray) -> int | None:
@@ -243,6 +250,20 @@ def matched(terms: QuestionTerms, text: str) -> np.ndarray:
 def share(terms: QuestionTerms, held: np.ndarray) -> float:
     total = float(terms.weights.sum())
     return float(terms.weights[held].sum()) / total if total else 0.0
+
+
+def neighbours(found: list[Candidate]) -> list[tuple[int | None, int | None]]:
+    """For each candidate, the indices of the sentences before and after it in its passage."""
+    by_place = {(c.passage_rank, c.position): i for i, c in enumerate(found)}
+    return [
+        (by_place.get((c.passage_rank, c.position - 1)), by_place.get((c.passage_rank, c.position + 1)))
+        for c in found
+    ]
+
+
+def window(found: list[Candidate], i: int, beside: tuple[int | None, int | None]) -> list[int]:
+    """Candidate i with the sentences beside it, in order."""
+    return [j for j in (beside[0], i, beside[1]) if j is not None]
 
 
 def missing_max(terms: QuestionTerms, held: np.ndarray) -> float:
@@ -289,7 +310,7 @@ def sentence_features(
     titles = [share(terms, matched(terms, normalize(p.title))) for p in passages]
     held = [matched(terms, c.normalized) for c in found]
     coverage = np.array([share(terms, h) for h in held])
-    by_place = {(c.passage_rank, c.position): i for i, c in enumerate(found)}
+    beside = neighbours(found)
     sentences_in: dict[int, int] = {}
     for c in found:
         sentences_in[c.passage_rank] = max(sentences_in.get(c.passage_rank, 0), c.position + 1)
@@ -306,12 +327,12 @@ def sentence_features(
     rows = []
     for i, c in enumerate(found):
         passage = passages[c.passage_rank]
-        previous, following = (by_place.get((c.passage_rank, c.position + step)) for step in (-1, 1))
+        previous, following = beside[i]
         has_rarest = rarest is not None and any(form in c.normalized for form in terms.forms[rarest])
         novelty = sum(ch not in terms.chars for ch in c.normalized) / len(c.normalized)
         kinds = kinds_held(terms, c.normalized)
-        window = [held[j] for j in (previous, i, following) if j is not None]
-        window_text = "".join(found[j].normalized for j in (previous, i, following) if j is not None)
+        around = window(found, i, beside[i])
+        window_text = "".join(found[j].normalized for j in around)
         rows.append(
             [
                 coverage[i],
@@ -338,7 +359,7 @@ def sentence_features(
                 float(bool(terms.asks) and not kinds),
                 *(float(kind in kinds) for kind in ASKS),
                 missing_max(terms, held[i]),
-                missing_max(terms, np.logical_or.reduce(window)),
+                missing_max(terms, np.logical_or.reduce([held[j] for j in around])),
                 holds_focus(terms, c.normalized),
                 holds_focus(terms, window_text),
             ]
@@ -361,9 +382,8 @@ def question_features(
     best_logit = float(logits[best]) if best is not None else -10.0
     second = float(logits[order[1]]) if len(order) > 1 else best_logit - 10.0
     rarest = terms.rarest
-    in_passages = rarest is not None and any(
-        form in normalize(p.title + p.text) for p in passages for form in terms.forms[rarest]
-    )
+    titled = [normalize(p.title + p.text) for p in passages]
+    in_passages = rarest is not None and any(form in text for text in titled for form in terms.forms[rarest])
     held = np.zeros(len(terms.forms), dtype=bool)
     for p in passages:
         held |= matched(terms, normalize(clean(p.text)))
@@ -378,16 +398,11 @@ def question_features(
     )
     focus = terms.focus
     if best is not None:
-        place = {(c.passage_rank, c.position): c for c in found}
-        chosen = found[best]
-        window = "".join(
-            place[(chosen.passage_rank, chosen.position + step)].normalized
-            for step in (-1, 0, 1)
-            if (chosen.passage_rank, chosen.position + step) in place
-        )
-        around = normalize(passages[chosen.passage_rank].title + clean(passages[chosen.passage_rank].text))
+        best_window = "".join(found[j].normalized for j in window(found, best, neighbours(found)[best]))
+        passage = passages[found[best].passage_rank]
+        best_passage = normalize(passage.title + clean(passage.text))
     else:
-        window = around = ""
+        best_window = best_passage = ""
 
     def names_missing(text: str) -> float:
         return sum(name not in text for name in terms.names) / len(terms.names) if terms.names else 0.0
@@ -415,12 +430,12 @@ def question_features(
             at_best("window_missing_max"),
             float(window_missing.min()),
             at_best("focus_in_window"),
-            float(any(holds_focus(terms, normalize(p.title + p.text)) for p in passages)),
+            float(any(holds_focus(terms, text) for text in titled)),
             float(terms.weights[focus]) if focus is not None else 0.0,
             float(focus is not None and bool(terms.absent[focus])),
             float(focus is not None),
-            names_missing(window),
-            names_missing(around),
+            names_missing(best_window),
+            names_missing(best_passage),
             float(bool(terms.names)),
         ],
         dtype=np.float64,
