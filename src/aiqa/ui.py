@@ -444,9 +444,8 @@ class RefuseUploads:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].rstrip("/").endswith(self.ROUTE):
-            await PlainTextResponse("This aiqa server is read-only: it takes no uploads.", 403)(
-                scope, receive, send
-            )
+            refusal = "This aiqa server was started with --read-only, so it takes no uploads; add files to its corpus directory instead."
+            await PlainTextResponse(refusal, 403)(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
