@@ -296,7 +296,7 @@ def chat_command(
     index: IndexOption = None,
     store: StoreOption = None,
 ) -> None:
-    """Answer questions in a terminal conversation: follow-ups ("它的局长是谁？") are understood.
+    """Answer questions in a terminal conversation: follow-ups ("它的负责人是谁？") are understood.
 
     /sources lists the passages retrieved for the last answer, /clear starts a new conversation,
     /quit (or Ctrl-D) ends the session. Up and down arrows recall earlier lines; Ctrl-C drops the

@@ -1,6 +1,6 @@
 """Condense a follow-up question into a self-contained one, from the questions asked before it.
 
-Retrieval sees one question; "它的局长是谁？" after a question about an AI bureau retrieves every
+Retrieval sees one question; "它的负责人是谁？" after a question about an AI bureau retrieves every
 bureau's head. A follow-up leans on the conversation in three general ways, recognized here by
 linguistic signals (jieba part-of-speech tags, English pronouns), never by corpus strings:
 
@@ -40,10 +40,11 @@ from .errors import LLMError
 # Earlier turns looked at: an entity named further back than this is rarely what "它" means.
 MAX_TURNS = 6
 # A question naming no entity is taken as leaning on the conversation only when it is this short
-# (Han characters): "局长是谁？", "什么时候成立的？". Longer questions without a proper noun, such as
-# "各地推动数据产业区域集聚，探索形成了哪五类数据产业组织新形态？", describe their own subject.
-# The tuning half of eval/conversations.jsonl needs at least 10 (处室聚焦哪些产业方向？); no value
-# up to 20 rewrites any question of eval/dev.jsonl or eval/extra.jsonl asked after another one.
+# (Han characters): "负责人是谁？", "什么时候成立的？". Longer questions without a proper noun, such as
+# "推动数据产业集聚的地方形成了哪些新的组织形态？", describe their own subject.
+# The tuning half of eval/conversations.jsonl needs at least 10 (its longest subjectless follow-up
+# has 10); no value up to 20 rewrites any question of eval/dev.jsonl or eval/extra.jsonl asked after
+# another one.
 MISSING_SUBJECT_MAX_CHARS = 12
 
 # An LLM rewrite may be this many times as long as what it can legitimately hold (the question with

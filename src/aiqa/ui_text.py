@@ -27,8 +27,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "tab_index": ("Index", "索引"),
     "ask": ("Ask", "提问"),
     "question_placeholder": (
-        "Ask in Chinese (简体 or 繁體) or English, e.g. When was the Wenzhou AI bureau set up?",
-        "用中文（简体或繁体）或英文提问，例如：温州市人工智能局是什么时候成立的？",
+        "Ask in Chinese (简体 or 繁體) or English, e.g. Which new bureau does Huizhou plan to set up?",
+        "用中文（简体或繁体）或英文提问，例如：惠州市打算成立什么局？",
     ),
     "try": ("Try:", "试试："),
     "settings": ("Settings", "设置"),
