@@ -16,6 +16,9 @@ Data (all in the repo; the gold sets in eval/ are never read):
 - eval/extra.jsonl and eval/train/aiqa-train.jsonl: aiqa-style questions on corpus/ (kept apart from
   eval/dev.jsonl and eval/heldout.jsonl), the answered ones asked of the corpus, of a copy with their
   evidence sentences deleted, and with a name swapped; the unanswerable ones of the corpus.
+- eval/train/requests.jsonl: 62 things users type that are no question about any document (chat,
+  tasks for a general assistant, instructions to the model, code and injection text around a place
+  name, noise), asked of the aiqa, English and a Wikipedia corpus: never answerable.
 - Off topic across sources ("entity absent" too): the questions of one Wikipedia half asked of the aiqa
   corpus, and the answered aiqa questions of that half.
 A run is labelled answerable when a retrieved sentence holds a gold answer, whatever the corpus was
@@ -87,6 +90,9 @@ WRITTEN = [
     # where a word no passage has is missing from the text, not from the glosses.
     Written("en", REPO / "eval/train/en-corpus", [REPO / "eval/train/en-train.jsonl"]),
 ]
+# Not questions about a document (see the docstring): asked of each corpus in REQUEST_CORPORA.
+REQUESTS = REPO / "eval/train/requests.jsonl"
+REQUEST_CORPORA = ("aiqa", "en", "wiki-0")
 FOLDS = 5
 # The answerability threshold is the highest that refuses at most this share of the training runs
 # whose retrieved sentences hold the answer (out of fold): the bar the issue sets for the gold sets.
@@ -99,7 +105,10 @@ MEDIAN_CHARS_BUDGET = 100
 # A stride (a prime) that spreads `swapped`'s choices of names.
 SWAP_STRIDE = 7919
 TREES = 100
-DEPTH = 3
+# Depth 4 over 3 and 5, by the folds on the e5 runs (same features): ranker top-1 0.807 (3: 0.798,
+# 5: 0.799), unanswerable refused at the chosen threshold 0.592 (0.547, 0.583), aiqa runs' false
+# refusal 0.084 (0.048, 0.060).
+DEPTH = 4
 RATE = 0.1
 DENSE = [SENTENCE_FEATURES.index("dense"), SENTENCE_FEATURES.index("dense_missing")]
 
@@ -118,7 +127,7 @@ class Run:
     """One question asked of one corpus, with what the answer model sees."""
 
     question: Question
-    kind: str  # answerable, absent, deleted, swapped, unanswerable (written so: not in the corpus)
+    kind: str  # answerable, absent, deleted, swapped, unanswerable (written so), request (not a question)
     query: Query
     terms: QuestionTerms
     passages: list[Passage]
@@ -385,6 +394,10 @@ def main() -> None:
         runs += ask_all(work / "wiki-0", work / "index-wiki-0", answered, "absent")
         if source.name == "aiqa":
             runs += ask_all(copy, index, [q for q in wiki if half_of[q.group] == 0], "absent")
+    # One group per request, whichever corpus it is asked of: folds never split it.
+    requests = [Question(g.id, g.question, [], g.id, source="request") for g in read_gold(REQUESTS)]
+    for name in REQUEST_CORPORA:
+        runs += ask_all(work / name, work / f"index-{name}", requests, "request")
 
     groups = np.array([run.question.group for run in runs])
     folds = list(GroupKFold(n_splits=FOLDS).split(np.zeros(len(runs)), groups=groups))
@@ -426,25 +439,28 @@ def main() -> None:
     print("\nOperating curve (out of fold, training runs):")
     print(
         "threshold | false refusal | refused: all unanswerable | entity absent | detail deleted | name swapped | "
-        "written unanswerable | aiqa false refusal | aiqa refused"
+        "written unanswerable | request | aiqa false refusal | aiqa refused"
     )
     for t in thresholds:
         if round(t * 100) % 5:
             continue  # the README shows every fifth
         refused = {
             k: np.mean(out_of_fold[(y == 0) & (kinds == k)] < t)
-            for k in ("absent", "deleted", "swapped", "unanswerable")
+            for k in ("absent", "deleted", "swapped", "unanswerable", "request")
         }
         print(
             f"{t:.2f} | {np.mean(positives < t):.3f} | {np.mean(out_of_fold[y == 0] < t):.3f} | "
             f"{refused['absent']:.3f} | {refused['deleted']:.3f} | {refused['swapped']:.3f} | "
-            f"{refused['unanswerable']:.3f} | "
+            f"{refused['unanswerable']:.3f} | {refused['request']:.3f} | "
             f"{np.mean(out_of_fold[(y == 1) & aiqa_runs] < t):.3f} | "
             f"{np.mean(out_of_fold[(y == 0) & aiqa_runs] < t):.3f}"
         )
-    allowed = [t for t in thresholds if np.mean(positives < t) <= FALSE_REFUSAL_BUDGET]
-    threshold = float(max(allowed)) if allowed else float(thresholds[0])
-    print(f"chosen threshold {threshold:.2f}")
+    # Chosen on a finer grid than the curve shows: a step of 0.01 left up to a fifth of the budget
+    # unspent at the low thresholds the budget leads to.
+    choices = np.round(np.arange(0.001, 0.951, 0.001), 3)
+    allowed = [t for t in choices if np.mean(positives < t) <= FALSE_REFUSAL_BUDGET]
+    threshold = float(max(allowed)) if allowed else float(choices[0])
+    print(f"chosen threshold {threshold:.3f}")
 
     embedder = Pipeline.open(Settings(corpus=work / "aiqa", index=work / "index-aiqa")).choice.embedder.id
     model = AnswerModel(
@@ -456,7 +472,7 @@ def main() -> None:
         threshold=threshold,
         companion_ratio=companion_ratio,
         threshold_note=(
-            f"threshold: the highest of 0.01, 0.02, ... 0.95 refusing at most {FALSE_REFUSAL_BUDGET:.0%} of the "
+            f"threshold: the highest of 0.001, 0.002, ... 0.950 refusing at most {FALSE_REFUSAL_BUDGET:.0%} of the "
             "training runs that hold the answer; companion_ratio: the lowest of 0.30, 0.35, ... 1.00 whose "
             f"median quote is at most {MEDIAN_CHARS_BUDGET} characters; both out of fold (scripts/train_answerer.py)"
         ),

@@ -129,6 +129,37 @@ def test_a_question_about_another_name_sees_the_name_missing(small: Pipeline) ->
     assert other["names_missing_passage"] == 1.0 and other["names_missing_window"] == 1.0
 
 
+def test_the_focus_prefers_the_thing_asked_about_to_a_verb_beside_it(small: Pipeline) -> None:
+    query = make_query("青田港务局设了多少个科室？")  # 设 and 科室 are both next to 多少(个)
+    terms = question_terms(query, small.index.idf)
+    assert terms.focus is not None and query.terms[terms.focus].surface == "科室"
+
+
+def test_a_window_without_the_question_s_numbers_says_so(small: Pipeline) -> None:
+    texts, rows = features_of(small, "青田港务局2019年有多少名工作人员？")
+    assert rows[texts.index("该局设有四个科室，共有工作人员35名。"), column("numbers_missing_window")] == 0.0
+    texts, rows = features_of(small, "青田港务局2023年有多少名工作人员？")
+    assert rows[:, column("numbers_missing_window")].min() == 1.0  # no passage names 2023
+    texts, rows = features_of(small, "青田港务局有多少名工作人员？")
+    assert rows[:, column("numbers_missing_window")].max() == 0.0  # no number asked: nothing missing
+
+
+def test_the_asked_kind_next_to_the_focus_scores_higher_than_one_far_from_it(small: Pipeline) -> None:
+    texts, rows = features_of(small, "青田港的年吞吐量是多少？")
+    near = rows[texts.index("青田港位于瓯江中游，年吞吐量约为120万吨。"), column("slot_near_focus")]
+    far = rows[texts.index("该局设有四个科室，共有工作人员35名。"), column("slot_near_focus")]
+    assert near > 0.4 and far == 0.0
+    texts, rows = features_of(small, "青田港务局位于哪个县？")  # asks for a place: no number slot
+    assert rows[:, column("slot_near_terms")].max() <= 1.0
+    texts, rows = features_of(small, "青田港务局")  # asks for nothing
+    assert rows[:, column("slot_near_focus")].max() == rows[:, column("slot_near_terms")].max() == 0.0
+
+
+def test_a_sentence_naming_another_name_of_the_asked_kind_replaces_it(small: Pipeline) -> None:
+    assert question_row(small, "青田港务局是什么时候成立的？")["names_replaced"] == 0.0
+    assert question_row(small, "松阳港务局是什么时候成立的？")["names_replaced"] > 0.0
+
+
 def test_question_features_see_terms_the_corpus_never_uses(small: Pipeline) -> None:
     assert question_row(small, "青田港务局的首任局长是谁？")["absent_weight"] == 0.0
     assert question_row(small, "宁波舟山港的首任局长是谁？")["absent_weight"] > 0.3

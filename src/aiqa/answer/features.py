@@ -36,6 +36,9 @@ ASKS: dict[str, re.Pattern[str]] = {
     ),
     "list": re.compile(r"哪[些几]|分别|包括|\bwhat are\b|\bwhich (?:are|were)\b"),
     "reason": re.compile(r"为什么|为何|原因|\bwhy\b"),
+    # Finer kinds of date: a sentence with a year does not say on which day.
+    "year": re.compile(r"哪一?年|什么年份|\b(?:which|what) year\b"),
+    "day": re.compile(r"哪一?[天日]|几号|几日|什么日子|\bwhat date\b|\bwhich day\b|\bon what day\b"),
 }
 HOLDS: dict[str, re.Pattern[str]] = {
     "date": re.compile(
@@ -51,6 +54,8 @@ HOLDS: dict[str, re.Pattern[str]] = {
     "place": re.compile(r"[\u4e00-\u9fff]{1,6}(?:省|市|县|区|镇|州|国|岛|山|河|湖|城|村|港)|位于|坐落"),
     "list": re.compile(r"、|；|;|[一二三四五六七八九十]是|以及"),
     "reason": re.compile(r"因为|由于|因此|所以|为了|导致|原因|以便"),
+    "year": re.compile(r"\d{4}\s*年|(?<!\d)(?:1[0-9]|20)\d{2}(?!\d)|[今去前明]年"),
+    "day": re.compile(r"\d{1,2}\s*[日号]|[今昨明前]天|当天|同日"),
 }
 
 # Where the question asks (its question word): the term next to it names the detail asked for
@@ -59,6 +64,8 @@ WH_CUE = re.compile(
     r"什么|多少|几[个家项款种倍成名位次岁座条只部所年月日号]?|谁|哪[里儿些个位年天座所一]?|何[时处地人]?|怎么|如何|为什么|为何|吗"
     r"|\b(?:what|which|who|whom|when|where|why|how)\b"
 )
+
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 # jieba's tags of names: a place, person, organization or other proper noun.
 NAME_TAGS = ("ns", "nr", "nt", "nz")
@@ -96,6 +103,11 @@ SENTENCE_FEATURES = (
     "window_missing_max",  # the same over the sentence and its neighbours
     "focus_in_sentence",  # holds the term next to the question word (0 when the question has none)
     "focus_in_window",
+    "numbers_missing_window",  # share of the question's numbers (a year, a count) its window lacks
+    # How close the asked kind of thing sits to the asked-about term: an answer fills the slot next
+    # to it ("产值达350亿元" for "产值是多少"), while a sentence that only mentions both rarely does.
+    "slot_near_focus",
+    "slot_near_terms",  # the same next to any of the question's terms
 )
 
 QUESTION_FEATURES = (
@@ -127,6 +139,15 @@ QUESTION_FEATURES = (
     "names_missing_window",  # share of the question's names the best sentence and its neighbours lack
     "names_missing_passage",  # share its passage lacks: an answer about another place or person
     "has_names",
+    "best_numbers_missing_window",
+    "top3_numbers_missing_window",  # the least among the three best sentences
+    "has_numbers",
+    # Share of the question's names the best sentence replaces: it lacks the name and holds another
+    # of the same kind ("X市推动…" for a question about Y市): an answer about someone else.
+    "names_replaced",
+    "best_slot_near_focus",
+    "best_slot_near_terms",
+    "top3_slot_near_focus",  # the most among the three best sentences
 )
 
 
@@ -155,7 +176,8 @@ class QuestionTerms:
     chars: frozenset[str]
     asks: tuple[str, ...]  # the kinds of thing the question asks for
     focus: int | None  # the whole term nearest the question word
-    names: tuple[str, ...]  # the question's names (NAME_TAGS), normalized
+    names: tuple[tuple[str, str], ...]  # the question's names (NAME_TAGS) with their tags, normalized
+    numbers: tuple[re.Pattern[str], ...]  # the question's numbers, each matching itself in a text
 
     @property
     def rarest(self) -> int | None:
@@ -197,7 +219,8 @@ def question_terms(query: Query, idf: Idf) -> QuestionTerms:
         chars,
         asks,
         _focus(query, whole, weights),
-        names_of(query.normalized),
+        tuple(tagged_names(query.normalized)),
+        tuple(re.compile(rf"(?<![\d.]){re.escape(n)}(?![\d.])") for n in dict.fromkeys(NUMBER.findall(query.normalized))),
     )
 
 
@@ -208,15 +231,14 @@ def tagged_names(normalized: str) -> list[tuple[str, str]]:
     )
 
 
-def names_of(normalized: str) -> tuple[str, ...]:
-    return tuple(w for w, _ in tagged_names(normalized))
-
-
 def _focus(query: Query, whole: np.ndarray, weights: np.ndarray) -> int | None:
-    """The whole term next to a question word (not overlapping it): the rarest within FOCUS_REACH
-    characters, else the nearest. Both sides count: "产值是多少", "哪一年成立"."""
+    """The whole term next to a question word (not overlapping it): the nearest within FOCUS_REACH
+    characters, a noun before any other word at the same distance (what is asked about is a thing:
+    "配了多少个行政编制" asks about 编制, not 配), then the rarest; else the nearest. Both sides
+    count: "产值是多少", "哪一年成立"."""
     text = query.normalized
     cues = [m.span() for m in WH_CUE.finditer(text)]
+    nouns = {word for word, tag in tagged_words(text) if tag.startswith("n") or tag == "vn"}
     near: list[tuple[int, float, int]] = []
     for i, term in enumerate(query.terms):
         at = text.find(term.surface)
@@ -230,7 +252,9 @@ def _focus(query: Query, whole: np.ndarray, weights: np.ndarray) -> int | None:
     if not near:
         return None
     close = [item for item in near if item[0] <= FOCUS_REACH]
-    return min(close, key=lambda item: (item[1], item[0]))[2] if close else min(near)[2]
+    if not close:
+        return min(near)[2]
+    return min(close, key=lambda item: (item[0], query.terms[item[2]].surface not in nouns, item[1]))[2]
 
 
 def candidates(passages: list[Passage]) -> list[Candidate]:
@@ -276,6 +300,47 @@ def missing_max(terms: QuestionTerms, held: np.ndarray) -> float:
 
 def holds_focus(terms: QuestionTerms, text: str) -> float:
     return float(terms.focus is not None and any(form in text for form in terms.forms[terms.focus]))
+
+
+def numbers_missing(terms: QuestionTerms, text: str) -> float:
+    if not terms.numbers:
+        return 0.0
+    return sum(not number.search(text) for number in terms.numbers) / len(terms.numbers)
+
+
+# Characters between a term and a thing of the asked kind at which the slot feature halves.
+SLOT_HALF_CHARS = 6
+
+
+def slot_nearness(terms: QuestionTerms, text: str) -> tuple[float, float]:
+    """(next to the focus, next to any term): SLOT_HALF_CHARS / (SLOT_HALF_CHARS + the fewest
+    characters between the term and a thing of an asked kind that is not the question's own
+    words); 0 when the question asks for no kind or the sentence holds neither."""
+    if not terms.asks:
+        return 0.0, 0.0
+    own = [
+        (m.start(), m.end())
+        for forms in terms.forms
+        for form in forms
+        for m in re.finditer(re.escape(form), text)
+    ]
+    slots = [
+        m.span()
+        for kind in terms.asks
+        for m in HOLDS[kind].finditer(text)
+        if not any(s <= m.start() and m.end() <= e for s, e in own)
+    ]
+    if not slots:
+        return 0.0, 0.0
+
+    def nearness(spans: list[tuple[int, int]]) -> float:
+        gaps = [max(a - f, s - b, 0) for s, f in spans for a, b in slots]
+        return SLOT_HALF_CHARS / (SLOT_HALF_CHARS + min(gaps)) if gaps else 0.0
+
+    focus = [] if terms.focus is None else [
+        (m.start(), m.end()) for form in terms.forms[terms.focus] for m in re.finditer(re.escape(form), text)
+    ]
+    return nearness(focus), nearness(own)
 
 
 def residual(terms: QuestionTerms, text: str) -> str:
@@ -362,6 +427,8 @@ def sentence_features(
                 missing_max(terms, np.logical_or.reduce([held[j] for j in around])),
                 holds_focus(terms, c.normalized),
                 holds_focus(terms, window_text),
+                numbers_missing(terms, window_text),
+                *slot_nearness(terms, c.normalized),
             ]
         )
     return np.array(rows, dtype=np.float64)
@@ -405,7 +472,13 @@ def question_features(
         best_window = best_passage = ""
 
     def names_missing(text: str) -> float:
-        return sum(name not in text for name in terms.names) / len(terms.names) if terms.names else 0.0
+        return sum(name not in text for name, _ in terms.names) / len(terms.names) if terms.names else 0.0
+
+    def names_replaced(sentence: str) -> float:
+        if not terms.names:
+            return 0.0
+        others = {tag for name, tag in tagged_names(sentence) if name not in query.normalized}
+        return sum(name not in sentence and tag in others for name, tag in terms.names) / len(terms.names)
 
     return np.array(
         [
@@ -437,6 +510,13 @@ def question_features(
             names_missing(best_window),
             names_missing(best_passage),
             float(bool(terms.names)),
+            at_best("numbers_missing_window"),
+            float(sentence_rows[order[:3], column["numbers_missing_window"]].min()) if best is not None else 0.0,
+            float(bool(terms.numbers)),
+            names_replaced(found[best].normalized) if best is not None else 0.0,
+            at_best("slot_near_focus"),
+            at_best("slot_near_terms"),
+            float(sentence_rows[order[:3], column["slot_near_focus"]].max()) if best is not None else 0.0,
         ],
         dtype=np.float64,
     )
