@@ -530,54 +530,19 @@ def _denied_glosses(normalized: str) -> frozenset[str]:
 
 
 def _forms(word: str) -> list[str]:
-    """An English word's lemmas, with the base of an irregular verb (bought -> buy), of an adverb
-    (officially -> official) and of a people's name (romanian -> romania)."""
+    """An English word's lemmas: a suffix strip's, lemminflect's for every part of speech (bought ->
+    buy, left -> leave), the base of an adverb (officially -> official) and of a people's name
+    (romanian -> romania), which no lemmatizer gives."""
+    # Imported here: it takes a quarter of a second, and only English claims need it.
+    from lemminflect import getAllLemmas
+
     forms = lemmas(word)
-    if word in _IRREGULAR:
-        forms.append(_IRREGULAR[word])
+    forms += [lemma for found in getAllLemmas(word).values() for lemma in found if lemma not in forms]
     if word.endswith("ly") and len(word) > 5:
         forms.append(word[:-2])
     if word.endswith("an") and len(word) > 5:
         forms.append(word[:-1])
     return forms
-
-
-# Past forms of common irregular English verbs, which no suffix strip undoes.
-_IRREGULAR = {
-    past: base
-    for base, pasts in {
-        "begin": "began begun",
-        "become": "became",
-        "bring": "brought",
-        "build": "built",
-        "buy": "bought",
-        "choose": "chose chosen",
-        "fall": "fell fallen",
-        "find": "found",
-        "give": "gave given",
-        "go": "went gone",
-        "grow": "grew grown",
-        "hold": "held",
-        "know": "knew known",
-        "lead": "led",
-        "leave": "left",
-        "lose": "lost",
-        "make": "made",
-        "meet": "met",
-        "pay": "paid",
-        "rise": "rose risen",
-        "run": "ran",
-        "see": "saw seen",
-        "sell": "sold",
-        "send": "sent",
-        "show": "showed shown",
-        "take": "took taken",
-        "tell": "told",
-        "win": "won",
-        "write": "wrote written",
-    }.items()
-    for past in pasts.split()
-}
 
 
 def _romanized(normalized: str) -> set[str]:
