@@ -9,6 +9,7 @@ import os
 import pty
 import re
 import select
+import signal
 import subprocess
 import sys
 import termios
@@ -225,6 +226,14 @@ def _read_until(fd: int, marker: str, seen: list[str], timeout: float = 60) -> s
     return text[: text.index(marker)]
 
 
+def _own_terminal() -> None:
+    """In the child: take the pseudo-terminal as controlling terminal, with Ctrl-C as a shell gives
+    it. A test run started in the background (`pytest &`) ignores SIGINT, and a child inherits an
+    ignored signal, so the chat would never see the Ctrl-C this test sends."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
 def test_chat_in_a_terminal_understands_follow_ups(tmp_path: Path) -> None:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AIQA_")}
@@ -243,7 +252,7 @@ def test_chat_in_a_terminal_understands_follow_ups(tmp_path: Path) -> None:
         stderr=terminal,
         env=environment,
         start_new_session=True,
-        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
+        preexec_fn=_own_terminal,
     )
     os.close(terminal)
     seen: list[str] = []
