@@ -95,7 +95,11 @@ def question_row(pipeline: Pipeline, question: str) -> dict[str, float]:
     sentence_rows = sentence_features(query, terms, passages, found)
     logits = load_model(pipeline.index.manifest.embedder.id).sentence.logits(sentence_rows)
     return dict(
-        zip(QUESTION_FEATURES, question_features(query, terms, passages, found, sentence_rows, logits))
+        zip(
+            QUESTION_FEATURES,
+            question_features(query, terms, passages, found, sentence_rows, logits),
+            strict=True,
+        )
     )
 
 
