@@ -322,12 +322,10 @@ def slot_nearness(terms: QuestionTerms, text: str) -> tuple[float, float]:
     words); 0 when the question asks for no kind or the sentence holds neither."""
     if not terms.asks:
         return 0.0, 0.0
-    own = [
-        (m.start(), m.end())
-        for forms in terms.forms
-        for form in forms
-        for m in re.finditer(re.escape(form), text)
+    spans = [
+        [m.span() for form in forms for m in re.finditer(re.escape(form), text)] for forms in terms.forms
     ]
+    own = [span for found in spans for span in found]
     slots = [
         m.span()
         for kind in terms.asks
@@ -341,16 +339,7 @@ def slot_nearness(terms: QuestionTerms, text: str) -> tuple[float, float]:
         gaps = [max(a - f, s - b, 0) for s, f in spans for a, b in slots]
         return SLOT_HALF_CHARS / (SLOT_HALF_CHARS + min(gaps)) if gaps else 0.0
 
-    focus = (
-        []
-        if terms.focus is None
-        else [
-            (m.start(), m.end())
-            for form in terms.forms[terms.focus]
-            for m in re.finditer(re.escape(form), text)
-        ]
-    )
-    return nearness(focus), nearness(own)
+    return nearness([] if terms.focus is None else spans[terms.focus]), nearness(own)
 
 
 def residual(terms: QuestionTerms, text: str) -> str:
