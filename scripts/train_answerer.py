@@ -12,10 +12,13 @@ Data (all in the repo; the gold sets in eval/ are never read):
   Answerable examples: a question against its own half. "Entity absent" negatives: the same question
   against the other half. "Detail gone" negatives: the question against its half with every annotated
   answer's sentence deleted from its paragraph. "Name swapped" negatives: the question with its first
-  name replaced by another question's name of the same kind, against its half.
+  name replaced by another question's name of the same kind, against its half. "Sibling swapped"
+  negatives: the first name replaced by a place, person or organization its own article names but
+  never in a sentence with most of the question's other words, against its half.
 - eval/extra.jsonl and eval/train/aiqa-train.jsonl: aiqa-style questions on corpus/ (kept apart from
   eval/dev.jsonl and eval/heldout.jsonl), the answered ones asked of the corpus, of a copy with their
-  evidence sentences deleted, and with a name swapped; the unanswerable ones of the corpus.
+  evidence sentences deleted, and with a name swapped (from another question, and from the question's
+  own document); the unanswerable ones of the corpus.
 - eval/train/requests.jsonl: 62 things users type that are no question about any document (chat,
   tasks for a general assistant, instructions to the model, code and injection text around a place
   name, noise), asked of the aiqa, English and a Wikipedia corpus: never answerable.
@@ -61,7 +64,7 @@ from aiqa.answer.features import (  # noqa: E402
     tagged_names,
 )
 from aiqa.answer.model import MODEL_FILES, MODEL_SCHEMA, AnswerModel, Boosted, Tree  # noqa: E402
-from aiqa.chinese import detect_language, normalize, sentence_spans  # noqa: E402
+from aiqa.chinese import detect_language, normalize, sentence_spans, tokenize  # noqa: E402
 from aiqa.embedding import HashingEmbedder  # noqa: E402
 from aiqa.evaluation import read_gold, score_normalize  # noqa: E402
 from aiqa.models import Passage  # noqa: E402
@@ -102,6 +105,7 @@ FALSE_REFUSAL_BUDGET = 0.05
 # The answers' median length on the training questions may reach this (the bar is 120 characters,
 # with room for longer sentences on other corpora).
 MEDIAN_CHARS_BUDGET = 100
+SIBLING_TAGS = ("ns", "nr", "nt")
 # A stride (a prime) that spreads `swapped`'s choices of names.
 SWAP_STRIDE = 7919
 TREES = 100
@@ -127,7 +131,7 @@ class Run:
     """One question asked of one corpus, with what the answer model sees."""
 
     question: Question
-    kind: str  # answerable, absent, deleted, swapped, unanswerable (written so), request (not a question)
+    kind: str  # answerable, absent, deleted, swapped, sibling, unanswerable (written so), request (not a question)
     query: Query
     terms: QuestionTerms
     passages: list[Passage]
@@ -231,14 +235,59 @@ def swapped(questions: list[Question]) -> list[Question]:
         word, tag = found[0]
         text = normalize(question.text)
         others = [w for w in pool[tag] if w not in text and word not in w and w not in word]
-        if others:
-            other = others[(i * SWAP_STRIDE) % len(others)]
-            out.append(
-                Question(
-                    f"{question.id}:swapped", text.replace(word, other), [], question.group, question.source
-                )
-            )
+        out += _renamed(question, i, word, others, "swapped")
     return out
+
+
+def _renamed(question: Question, i: int, word: str, others: list[str], kind: str) -> list[Question]:
+    """The question (normalized) with `word` replaced by one of `others`, chosen by the question's
+    position so runs repeat, as an unanswerable question; none when there is no other."""
+    if not others:
+        return []
+    other = others[(i * SWAP_STRIDE) % len(others)]
+    text = normalize(question.text)
+    return [Question(f"{question.id}:{kind}", text.replace(word, other), [], question.group, question.source)]
+
+
+def sibling_swapped(questions: list[Question], articles: dict[str, str]) -> list[Question]:
+    """Each answered question with its first name replaced by another name of the same kind from its
+    own article, one no sentence of the article mentions together with most of the question's other
+    words: the article discusses it beside the asked one but never gives the asked detail for it, as
+    a follow-up "那扬州呢？" finds of a report that lists cities. Labelled unanswerable; the choice is
+    by position, as in `swapped`."""
+    out = []
+    sentences: dict[str, list[str]] = {}
+    names: dict[str, list[tuple[str, str]]] = {}
+    for i, question in enumerate(questions):
+        # Places, people and organizations: jieba's other proper nouns (nz) include common words.
+        found = [(w, t) for w, t in tagged_names(normalize(question.text)) if t in SIBLING_TAGS]
+        if not found or not question.answers or question.group not in articles:
+            continue
+        if question.group not in sentences:
+            article = normalize(articles[question.group])
+            sentences[question.group] = [article[s:e] for s, e in sentence_spans(article)]
+            names[question.group] = tagged_names(article)
+        word, tag = found[0]
+        text = normalize(question.text)
+        rest = set(tokenize(text.replace(word, " ")))
+        others = [
+            w
+            for w, t in names[question.group]
+            if t == tag
+            and w not in text
+            and word not in w
+            and w not in word
+            and not _discussed(w, rest, sentences[question.group])
+        ]
+        out += _renamed(question, i, word, others, "sibling")
+    return out
+
+
+def _discussed(name: str, words: set[str], sentences: list[str]) -> bool:
+    """Some sentence names it together with more than half of the words."""
+    return any(
+        name in sentence and 2 * sum(w in sentence for w in words) > len(words) for sentence in sentences
+    )
 
 
 def write_corpus(directory: Path, files: list[tuple[str, str]]) -> Path:
@@ -376,6 +425,8 @@ def main() -> None:
         runs += ask_all(whole, work / f"index-wiki-{h}", other, "absent")
         runs += ask_all(cut, work / f"index-wiki-{h}-deleted", mine, "deleted")
         runs += ask_all(whole, work / f"index-wiki-{h}", swapped(mine), "swapped")
+        siblings = sibling_swapped(mine, {n: texts[n][0] for n in halves[h]})
+        runs += ask_all(whole, work / f"index-wiki-{h}", siblings, "sibling")
     for source in WRITTEN:
         written = written_questions(source)
         copy, cut = work / source.name, work / f"{source.name}-deleted"
@@ -389,6 +440,8 @@ def main() -> None:
         runs += ask_all(copy, index, [q for q in written if not q.answers], "unanswerable")
         runs += ask_all(cut, work / f"index-{source.name}-deleted", answered, "deleted")
         runs += ask_all(copy, index, swapped(answered), "swapped")
+        documents = {path.name: path.read_text(encoding="utf-8") for path in source.corpus.iterdir()}
+        runs += ask_all(copy, index, sibling_swapped(answered, documents), "sibling")
         # Entity absent across sources: the written questions are off topic for Wikipedia, and
         # Wikipedia's for the aiqa corpus.
         runs += ask_all(work / "wiki-0", work / "index-wiki-0", answered, "absent")
@@ -439,18 +492,18 @@ def main() -> None:
     print("\nOperating curve (out of fold, training runs):")
     print(
         "threshold | false refusal | refused: all unanswerable | entity absent | detail deleted | name swapped | "
-        "written unanswerable | request | aiqa false refusal | aiqa refused"
+        "sibling swapped | written unanswerable | request | aiqa false refusal | aiqa refused"
     )
     for t in thresholds:
         if round(t * 100) % 5:
             continue  # the README shows every fifth
         refused = {
             k: np.mean(out_of_fold[(y == 0) & (kinds == k)] < t)
-            for k in ("absent", "deleted", "swapped", "unanswerable", "request")
+            for k in ("absent", "deleted", "swapped", "sibling", "unanswerable", "request")
         }
         print(
             f"{t:.2f} | {np.mean(positives < t):.3f} | {np.mean(out_of_fold[y == 0] < t):.3f} | "
-            f"{refused['absent']:.3f} | {refused['deleted']:.3f} | {refused['swapped']:.3f} | "
+            f"{refused['absent']:.3f} | {refused['deleted']:.3f} | {refused['swapped']:.3f} | {refused['sibling']:.3f} | "
             f"{refused['unanswerable']:.3f} | {refused['request']:.3f} | "
             f"{np.mean(out_of_fold[(y == 1) & aiqa_runs] < t):.3f} | "
             f"{np.mean(out_of_fold[(y == 0) & aiqa_runs] < t):.3f}"

@@ -139,6 +139,32 @@ def test_the_focus_prefers_the_thing_asked_about_to_a_verb_beside_it(small: Pipe
     assert terms.focus is not None and query.terms[terms.focus].surface == "科室"
 
 
+def test_a_measure_word_belongs_to_the_question_word_not_the_focus(small: Pipeline) -> None:
+    query = make_query("青田港务局共有多少名工作人员？")  # 名 counts 工作人员: the thing asked about
+    terms = question_terms(query, small.index.idf)
+    assert terms.focus is not None and query.terms[terms.focus].surface == "工作人员"
+
+
+def test_a_person_named_without_a_verb_of_saying_fills_a_who_slot(small: Pipeline) -> None:
+    texts, rows = features_of(small, "青田港务局的首任局长是谁？")
+    named = texts.index("青田港务局于2019年3月成立，首任局长是林海峰。")
+    unnamed = texts.index("青田港务局是青田县管理港口事务的机构。")
+    assert rows[named, column("person_held")] == 1.0 and rows[unnamed, column("person_held")] == 0.0
+    assert rows[named, column("slot_near_focus")] > 0.4 and rows[unnamed, column("slot_near_focus")] == 0.0
+
+
+def test_a_question_for_a_name_asks_for_one_and_sees_it_held(small: Pipeline) -> None:
+    for question in (
+        "青田港归哪个部门管理？",
+        "青田港务局隶属于哪家机构？",
+        "Which agency manages the port?",
+    ):
+        assert "name" in question_terms(make_query(question), small.index.idf).asks, question
+    terms = question_terms(make_query("青田港归哪个部门管理？"), small.index.idf)
+    assert kinds_held(terms, "青田港由县交通运输局管理") == {"name"}
+    assert kinds_held(terms, "青田港年吞吐量约为120万吨") == set()
+
+
 def test_a_window_without_the_question_s_numbers_says_so(small: Pipeline) -> None:
     texts, rows = features_of(small, "青田港务局2019年有多少名工作人员？")
     assert rows[texts.index("该局设有四个科室，共有工作人员35名。"), column("numbers_missing_window")] == 0.0

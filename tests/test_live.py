@@ -18,6 +18,7 @@ from aiqa.store import load_index
 QUESTION = "温州市人工智能局是什么时候成立的？"
 NEW_FACT = "青田县人工智能实验室于2024年3月15日正式挂牌成立。"
 NEW_QUESTION = "青田县人工智能实验室是什么时候挂牌成立的？"
+NEW_DATE = "2024年3月15日"  # what only the new file says
 
 
 @pytest.fixture
@@ -55,8 +56,8 @@ def test_eight_askers_are_all_answered_while_a_rebuild_runs(live, corpus_copy):
     assert not live.status().changes.any and live.status().loaded_from_disk is None
     answer = live.current.ask(NEW_QUESTION)
     assert answer.answerable and answer.citations[0].doc == "qingtian.txt"
-    assert "2024年3月15日" in answer.answer
-    assert not old.ask(NEW_QUESTION).answerable, "the old pipeline still answers from the old index"
+    assert NEW_DATE in answer.answer
+    assert NEW_DATE not in old.ask(NEW_QUESTION).answer, "the old pipeline still answers from the old index"
 
 
 def test_a_failed_rebuild_keeps_the_working_index(live, corpus_copy, settings_for):
@@ -92,7 +93,7 @@ def test_status_reports_a_vanished_corpus_instead_of_failing(corpus_copy, tmp_pa
 
 def test_an_index_built_by_another_process_is_loaded_before_the_next_question(live, corpus_copy, tmp_path):
     before = live.current
-    assert not live.current.ask(NEW_QUESTION).answerable
+    assert NEW_DATE not in live.current.ask(NEW_QUESTION).answer
     (corpus_copy / "qingtian.txt").write_text(NEW_FACT, encoding="utf-8")
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AIQA_")}
     environment.update(
@@ -104,7 +105,7 @@ def test_an_index_built_by_another_process_is_loaded_before_the_next_question(li
     assert built.returncode == 0, built.stderr
     answer = live.current.ask(NEW_QUESTION)
     assert live.current is not before
-    assert answer.answerable and "2024年3月15日" in answer.answer
+    assert answer.answerable and NEW_DATE in answer.answer
     status = live.status()
     assert status.loaded_from_disk == live.current.index.manifest.built_at
     from aiqa.ui import status_outputs  # gradio: imported only here

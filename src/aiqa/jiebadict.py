@@ -68,6 +68,10 @@ class LazyTokenizer(jieba.Tokenizer):
         self._load_for(jieba.strdecode(word))
         super().add_word(word, freq, tag)
 
+    def load_for(self, text: str) -> None:
+        """Load the dictionary entries `text` can need (what `cut` does first)."""
+        self._load_for(text)
+
     def _load_for(self, text: str) -> None:
         self.check_initialized()
         shards = self._shards
@@ -108,14 +112,14 @@ class LazyTags:
         else:
             self._shards = loaded[1]
 
-    def get(self, word: str) -> str | None:
+    def get(self, word: str, default: str | None = None) -> str | None:
         shards = self._shards
         if shards and word and word[0] in shards:
             with self._lock:
                 blob = shards.pop(word[0], None)
                 if blob is not None:
                     self._tags.update(marshal.loads(blob))
-        return self._tags.get(word)
+        return self._tags.get(word, default)
 
 
 def _dictionary_tags() -> dict[str, str]:

@@ -15,7 +15,7 @@ from difflib import SequenceMatcher
 
 import numpy as np
 
-from ..chinese import clean, normalize, tagged_words
+from ..chinese import clean, normalize, person_spans, tagged_words
 from ..models import Passage
 from ..retrieval import Query
 
@@ -36,6 +36,12 @@ ASKS: dict[str, re.Pattern[str]] = {
     ),
     "list": re.compile(r"哪[些几]|分别|包括|\bwhat are\b|\bwhich (?:are|were)\b"),
     "reason": re.compile(r"为什么|为何|原因|\bwhy\b"),
+    # The name of an organization or thing: "叫什么名字", "哪个部门", "which institution".
+    "name": re.compile(
+        r"什么名字|叫什么|名称|哪[个家所]?(?:部门|机构|单位|公司|企业|组织|学校|大学|医院|银行|媒体)"
+        r"|\bwhat is (?:the|its) name\b|\bwhat (?:is|was) \w+ called\b"
+        r"|\bwhich (?:institution|organization|organisation|company|agency|department|unit|university|firm|body)\b"
+    ),
     # Finer kinds of date: a sentence with a year does not say on which day.
     "year": re.compile(r"哪一?年|什么年份|\b(?:which|what) year\b"),
     "day": re.compile(r"哪一?[天日]|几号|几日|什么日子|\bwhat date\b|\bwhich day\b|\bon what day\b"),
@@ -54,14 +60,21 @@ HOLDS: dict[str, re.Pattern[str]] = {
     "place": re.compile(r"[\u4e00-\u9fff]{1,6}(?:省|市|县|区|镇|州|国|岛|山|河|湖|城|村|港)|位于|坐落"),
     "list": re.compile(r"、|；|;|[一二三四五六七八九十]是|以及"),
     "reason": re.compile(r"因为|由于|因此|所以|为了|导致|原因|以便"),
+    # A quoted or titled name, or a name ending in an organization's head noun.
+    "name": re.compile(
+        r"《[^》]{2,}》|“[^”]{2,}”|「[^」]{2,}」|\"[^\"]{2,}\""
+        r"|[\u4e00-\u9fff]{2,6}(?:局|部|委员会|院|所|中心|公司|集团|大学|学院|协会|机构|银行|办公室|报社|研究会)"
+        r"|\b(?:\w+ )+(?:institute|university|company|group|bureau|agency|association|center|centre)\b"
+    ),
     "year": re.compile(r"\d{4}\s*年|(?<!\d)(?:1[0-9]|20)\d{2}(?!\d)|[今去前明]年"),
     "day": re.compile(r"\d{1,2}\s*[日号]|[今昨明前]天|当天|同日"),
 }
 
 # Where the question asks (its question word): the term next to it names the detail asked for
 # ("局长是谁" → 局长), which a passage about the right entity may still lack.
+# A measure word after 多少/几 is part of the question word ("多少家企业" asks about 企业, not 家).
 WH_CUE = re.compile(
-    r"什么|多少|几[个家项款种倍成名位次岁座条只部所年月日号]?|谁|哪[里儿些个位年天座所一]?|何[时处地人]?|怎么|如何|为什么|为何|吗"
+    r"什么|(?:多少|几)[个家项款种倍成名位次岁座条只部所年月日号台辆份篇件]?|谁|哪[里儿些个位年天座所一]?|何[时处地人]?|怎么|如何|为什么|为何|吗"
     r"|\b(?:what|which|who|whom|when|where|why|how)\b"
 )
 
@@ -326,11 +339,15 @@ def slot_nearness(terms: QuestionTerms, text: str) -> tuple[float, float]:
         [m.span() for form in forms for m in re.finditer(re.escape(form), text)] for forms in terms.forms
     ]
     own = [span for found in spans for span in found]
+    # A slot made of the question's own words, one or several ("人工智能" + "发展中心"), is no answer.
+    covered = np.zeros(len(text) + 1, dtype=bool)
+    for s, e in own:
+        covered[s:e] = True
     slots = [
-        m.span()
+        (start, end)
         for kind in terms.asks
-        for m in HOLDS[kind].finditer(text)
-        if not any(s <= m.start() and m.end() <= e for s, e in own)
+        for start, end in held_spans(kind, text)
+        if not covered[start:end].all()
     ]
     if not slots:
         return 0.0, 0.0
@@ -355,7 +372,14 @@ def kinds_held(terms: QuestionTerms, text: str) -> set[str]:
     if not terms.asks:
         return set()
     rest = residual(terms, text)
-    return {kind for kind in terms.asks if HOLDS[kind].search(rest)}
+    return {kind for kind in terms.asks if held_spans(kind, rest)}
+
+
+def held_spans(kind: str, text: str) -> list[tuple[int, int]]:
+    """Where the text holds a thing of this kind: its HOLDS pattern, and for a person also the names
+    jieba's tagger finds (a name with no verb of saying beside it: "局长余丽慧")."""
+    spans = [m.span() for m in HOLDS[kind].finditer(text)]
+    return spans + list(person_spans(text)) if kind == "person" else spans
 
 
 def _common_run(question: str, text: str) -> int:
