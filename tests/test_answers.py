@@ -105,7 +105,7 @@ def test_questions_the_corpus_cannot_answer_are_refused_in_their_language(real_p
     refused = [(answer, language) for answer, language in answers if not answer.answerable]
     # Refusal is a calibrated probability under one threshold, not a guarantee: an unknown city asked
     # the way the corpus answers for the cities it knows (拉萨市人工智能局…) is answered by both shipped
-    # models (README, "Answers").
+    # models (README, "The answer model").
     assert len(refused) >= len(UNANSWERABLE) - 1, [a.question for a, _ in answers if a.answerable]
     for answer, language in refused:
         assert answer.answer == REFUSALS[language]
