@@ -105,6 +105,8 @@ FALSE_REFUSAL_BUDGET = 0.05
 # The answers' median length on the training questions may reach this (the bar is 120 characters,
 # with room for longer sentences on other corpora).
 MEDIAN_CHARS_BUDGET = 100
+# The names `sibling_swapped` swaps: places, people and organizations (jieba's other proper nouns,
+# nz, include common words).
 SIBLING_TAGS = ("ns", "nr", "nt")
 # A stride (a prime) that spreads `swapped`'s choices of names.
 SWAP_STRIDE = 7919
@@ -235,17 +237,18 @@ def swapped(questions: list[Question]) -> list[Question]:
         word, tag = found[0]
         text = normalize(question.text)
         others = [w for w in pool[tag] if w not in text and word not in w and w not in word]
-        out += _renamed(question, i, word, others, "swapped")
+        out += _renamed(question, text, i, word, others, "swapped")
     return out
 
 
-def _renamed(question: Question, i: int, word: str, others: list[str], kind: str) -> list[Question]:
-    """The question (normalized) with `word` replaced by one of `others`, chosen by the question's
-    position so runs repeat, as an unanswerable question; none when there is no other."""
+def _renamed(
+    question: Question, text: str, i: int, word: str, others: list[str], kind: str
+) -> list[Question]:
+    """The question's normalized `text` with `word` replaced by one of `others`, chosen by the
+    question's position so runs repeat, as an unanswerable question; none when there is no other."""
     if not others:
         return []
     other = others[(i * SWAP_STRIDE) % len(others)]
-    text = normalize(question.text)
     return [Question(f"{question.id}:{kind}", text.replace(word, other), [], question.group, question.source)]
 
 
@@ -259,7 +262,6 @@ def sibling_swapped(questions: list[Question], articles: dict[str, str]) -> list
     sentences: dict[str, list[str]] = {}
     names: dict[str, list[tuple[str, str]]] = {}
     for i, question in enumerate(questions):
-        # Places, people and organizations: jieba's other proper nouns (nz) include common words.
         found = [(w, t) for w, t in tagged_names(normalize(question.text)) if t in SIBLING_TAGS]
         if not found or not question.answers or question.group not in articles:
             continue
@@ -279,7 +281,7 @@ def sibling_swapped(questions: list[Question], articles: dict[str, str]) -> list
             and w not in word
             and not _discussed(w, rest, sentences[question.group])
         ]
-        out += _renamed(question, i, word, others, "sibling")
+        out += _renamed(question, text, i, word, others, "sibling")
     return out
 
 
