@@ -206,7 +206,7 @@ _MONTHS: dict[str, int] = {
     for name in names
 }
 
-# A month name counts as a number only next to a day or year ("May 2025", "27 May"), so the verb
+# A month name counts as a number only next to a day or year ("May 2019", "27 May"), so the verb
 # "may" does not demand a 5 in the passage.
 _DATED_MONTH = re.compile(rf"\b({'|'.join(_MONTHS)})\b(?=\.?\s+\d)|(?<=\d\s)({'|'.join(_MONTHS)})\b")
 
@@ -397,7 +397,7 @@ class _Support:
             # As in Chinese, a sentence ending on a new word states a new predicate ("... is a failure").
             last = [w for w in self.words if w in content][-1:]
             added.clauses = [[False, *(w in unheld for w in last)]] if last else []
-            dates = {a or b for a, b in _DATED_MONTH.findall(self.normalized)}  # "in May 2022" is no modal
+            dates = {a or b for a, b in _DATED_MONTH.findall(self.normalized)}  # "in May 2019" is no modal
             added.stance = {w for w in self.words if w in EN_MODALS and w not in glossed and w not in dates}
             # A negation is held where the passages deny what follows it ("did not open" for 未开园),
             # not wherever one of their glosses says "not".
@@ -408,7 +408,7 @@ class _Support:
                     added.stance.add(w)
             return added
         joined = "\n".join(texts)
-        # A date holds together: 2025年9月 is not held by a passage with 去年9月 and 2025年12月.
+        # A date holds together: 2024年9月 is not held by a passage with 前年9月 and 2024年12月.
         added.named |= {date for date in _DATE.findall(self.normalized) if date not in joined}
         tokens = set().union(*(_words(text) for text in texts)) if texts else set()
         clause: list[bool] = []  # per content word of the current clause: whether it is added

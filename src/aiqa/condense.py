@@ -373,7 +373,7 @@ def _demonstrative_edit(token: _Token, tokens: list[_Token], entity: str) -> _Ed
 @dataclass(frozen=True)
 class _Entity:
     text: str
-    places: str | None  # the place names that open it ("广州市海珠区"), replaced when only the place switches
+    places: str | None  # the place names that open it ("青田县"), replaced when only the place switches
 
 
 def _entity(question: str) -> _Entity | None:

@@ -118,7 +118,7 @@ SENTENCE_FEATURES = (
     "focus_in_window",
     "numbers_missing_window",  # share of the question's numbers (a year, a count) its window lacks
     # How close the asked kind of thing sits to the asked-about term: an answer fills the slot next
-    # to it ("产值达350亿元" for "产值是多少"), while a sentence that only mentions both rarely does.
+    # to it ("产值达120亿元" for "产值是多少"), while a sentence that only mentions both rarely does.
     "slot_near_focus",
     "slot_near_terms",  # the same next to any of the question's terms
 )
@@ -377,7 +377,7 @@ def kinds_held(terms: QuestionTerms, text: str) -> set[str]:
 
 def held_spans(kind: str, text: str) -> Iterator[tuple[int, int]]:
     """Where the text holds a thing of this kind: its HOLDS pattern, and for a person also the names
-    jieba's tagger finds (a name with no verb of saying beside it: "局长余丽慧"). Lazily, so asking
+    jieba's tagger finds (a name with no verb of saying beside it: "局长林海峰"). Lazily, so asking
     whether there is one runs the tagger (~1 ms a sentence) only when the pattern finds none."""
     for match in HOLDS[kind].finditer(text):
         yield match.span()
