@@ -516,6 +516,15 @@ def main() -> None:
     allowed = [t for t in choices if np.mean(positives < t) <= FALSE_REFUSAL_BUDGET]
     threshold = float(max(allowed)) if allowed else float(choices[0])
     print(f"chosen threshold {threshold:.3f}")
+    # The refusal of questions naming a place or organization the corpus never names (see
+    # KNOWN_OR_REFUSED): what it costs and what it adds over the model at this threshold.
+    unknown = np.array([bool(run.terms.unknown_names) for run in runs])
+    print(
+        f"unknown names: refused {np.sum(unknown & (y == 1))} of {np.sum(y == 1)} answerable runs "
+        f"({np.sum(unknown & (y == 1) & (kinds == 'answerable'))} of {np.sum((y == 1) & (kinds == 'answerable'))} "
+        f"asked of their own corpus); {np.sum(unknown & (y == 0) & (out_of_fold >= threshold))} unanswerable "
+        f"runs the model answers; {np.sum(unknown & (y == 0))} of {np.sum(y == 0)} unanswerable in all"
+    )
 
     embedder = Pipeline.open(Settings(corpus=work / "aiqa", index=work / "index-aiqa")).choice.embedder.id
     model = AnswerModel(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from aiqa.answer.features import QuestionTerms, question_terms, tagged_names
 from aiqa.answering import REFUSALS
 from aiqa.chinese import normalize
 from aiqa.embedding import HashingEmbedder
@@ -14,6 +15,7 @@ from aiqa.evaluation import evaluate, metrics, metrics_by_language, read_gold
 from aiqa.loading import load_corpus
 from aiqa.models import Answer
 from aiqa.pipeline import Pipeline
+from aiqa.retrieval import make_query
 from aiqa.settings import Settings
 
 from conftest import DEV_QUESTIONS, REAL_CORPUS, REPO
@@ -103,14 +105,34 @@ UNANSWERABLE = [
 def test_questions_the_corpus_cannot_answer_are_refused_in_their_language(real_pipeline: Pipeline) -> None:
     answers = [(real_pipeline.ask(question), language) for question, language in UNANSWERABLE]
     refused = [(answer, language) for answer, language in answers if not answer.answerable]
-    # Refusal is a calibrated probability under one threshold, not a guarantee: an unknown city asked
-    # the way the corpus answers for the cities it knows (拉萨市人工智能局…) is answered by both shipped
-    # models (README, "The answer model").
+    # Refusal is a calibrated probability under one threshold, not a guarantee (README, "The answer
+    # model"); only a place the corpus never names is refused whatever the model says (next test).
     assert len(refused) >= len(UNANSWERABLE) - 1, [a.question for a, _ in answers if a.answerable]
     for answer, language in refused:
         assert answer.answer == REFUSALS[language]
         assert answer.citations == []
         assert answer.retrieved  # what was looked at is still reported
+
+
+def test_a_question_naming_a_place_the_corpus_never_names_is_refused(real_pipeline: Pipeline) -> None:
+    texts = [normalize(doc.text) for doc in load_corpus(REAL_CORPUS)]
+    unknown = {"西宁市人工智能局的局长是谁？": "zh-Hans", "呼和浩特市數據局是哪一年成立的？": "zh-Hant"}
+    for question, language in unknown.items():
+        name = tagged_names(normalize(question))[0][0]
+        assert not any(name[:2] in text for text in texts)  # the test's premise: the corpus never names it
+        assert terms_of(real_pipeline, question).unknown_names == [name]
+        answer = real_pipeline.ask(question)
+        assert not answer.answerable and answer.answer == REFUSALS[language]
+    # A place the corpus does name is known, also inside a longer name it never uses (广东地区
+    # through 广东), so a question about it goes to the model.
+    assert any("广东" in text for text in texts) and not any("广东地区" in text for text in texts)
+    question = "广东地区的数据要素产业园有多少个？"
+    assert ("广东地区", "ns") in terms_of(real_pipeline, question).names
+    assert terms_of(real_pipeline, question).unknown_names == []
+
+
+def terms_of(pipeline: Pipeline, question: str) -> QuestionTerms:
+    return question_terms(make_query(question), pipeline.index.idf)
 
 
 def test_json_shape_follows_the_contract(real_pipeline: Pipeline) -> None:

@@ -90,7 +90,8 @@ class ExtractiveAnswerer:
         sentence_probabilities = 1.0 / (1.0 + np.exp(-logits))
         order = np.argsort(-logits, kind="stable")
         ranked = [(found[i], float(sentence_probabilities[i])) for i in order]
-        return Decision(probability, bool(found) and probability >= self.threshold, ranked, terms)
+        answerable = bool(found) and probability >= self.threshold and not terms.unknown_names
+        return Decision(probability, answerable, ranked, terms)
 
     def answer(self, query: Query, passages: list[Passage]) -> Draft:
         decision = self.decide(query, passages)
