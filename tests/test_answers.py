@@ -116,13 +116,20 @@ def test_questions_the_corpus_cannot_answer_are_refused_in_their_language(real_p
 
 def test_a_question_naming_a_place_the_corpus_never_names_is_refused(real_pipeline: Pipeline) -> None:
     texts = [normalize(doc.text) for doc in load_corpus(REAL_CORPUS)]
-    unknown = {"西宁市人工智能局的局长是谁？": "zh-Hans", "呼和浩特市數據局是哪一年成立的？": "zh-Hant"}
-    for question, language in unknown.items():
+    unknown = {
+        "呼和浩特市数据局是哪一年成立的？": ("zh-Hans", "语料中没有出现“呼和浩特市”。"),
+        "西寧市人工智慧局的局長是誰？": (
+            "zh-Hant",
+            "語料中沒有出現「西寧市」。",
+        ),  # named as the question writes it
+    }
+    for question, (language, notice) in unknown.items():
         name = tagged_names(normalize(question))[0][0]
         assert not any(name[:2] in text for text in texts)  # the test's premise: the corpus never names it
         assert terms_of(real_pipeline, question).unknown_names == [name]
         answer = real_pipeline.ask(question)
         assert not answer.answerable and answer.answer == REFUSALS[language]
+        assert answer.notices == [notice]
     # A place the corpus does name is known, also inside a longer name it never uses (广东地区
     # through 广东), so a question about it goes to the model.
     assert any("广东" in text for text in texts) and not any("广东地区" in text for text in texts)

@@ -37,6 +37,12 @@ MAX_SENTENCES = 3
 # which keeps the median answer short without cutting a typical answer in half.
 MAX_SENTENCE_CHARS = 100
 _CLAUSE_BREAK = re.compile(r"[,，;；:：]")
+# Why a question about a place or organization the corpus never names is refused, in its language.
+UNKNOWN_NAME_NOTICES = {
+    "zh-Hans": "语料中没有出现“{}”。",
+    "zh-Hant": "語料中沒有出現「{}」。",
+    "en": "The corpus never names {}.",
+}
 
 
 @dataclass(frozen=True)
@@ -96,7 +102,10 @@ class ExtractiveAnswerer:
     def answer(self, query: Query, passages: list[Passage]) -> Draft:
         decision = self.decide(query, passages)
         if not decision.answerable:
-            return refusal(query)
+            notice = UNKNOWN_NAME_NOTICES[query.language]
+            return refusal(
+                query, [notice.format(as_written(query.text, n)) for n in decision.terms.unknown_names]
+            )
         return self._compose(query, self._chosen(decision), decision.terms, passages)
 
     def stream(self, query: Query, passages: list[Passage]) -> Iterator[str | Draft]:
@@ -139,6 +148,15 @@ def companions(ranked: list[tuple[Candidate, float]], ratio: float) -> list[Cand
         # The same sentence retrieved from two copies of a report is quoted once.
         chosen.setdefault(candidate.normalized, candidate)
     return list(chosen.values())
+
+
+def as_written(text: str, normalized: str) -> str:
+    """The span of the text that normalizes to `normalized` (a name in the question's own script)."""
+    n = len(normalized)
+    return next(
+        (text[i : i + n] for i in range(len(text) - n + 1) if normalize(text[i : i + n]) == normalized),
+        normalized,
+    )
 
 
 def _clause_score(terms: QuestionTerms, clause: str) -> float:
