@@ -207,8 +207,8 @@ class QuestionTerms:
     @property
     def unknown_names(self) -> list[str]:
         """The question's places and organizations the corpus never names: neither the name nor a
-        term that begins it (two characters or more) occurs in any chunk. 台湾地区 is known where
-        台湾 is; 兰州市 is not known through 州市, a piece of 温州市."""
+        term that begins it (two characters or more) occurs in any chunk. 广东地区 is known where
+        广东 is; 泸州市 is not known through 州市, a piece of 温州市."""
         unknown = []
         for name, tag in self.names:
             heads = [
