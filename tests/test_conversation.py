@@ -69,6 +69,8 @@ def test_an_english_pronoun_and_a_missing_subject_are_filled_in() -> None:
     assert (
         condense("在全国排第几？", ["2024年杭州智算中心的算力规模有多大？"]) == "杭州智算中心在全国排第几？"
     )
+    # 该局 for a quoted bureau's name: the bureau, not the bureau plus another 局.
+    assert condense("该局局长是谁？", ["浙江省首个“未来产业局”设在哪里？"]) == "“未来产业局”局长是谁？"
     # A parenthetical inside a name is part of it.
     assert (
         condense("它的主任是谁？", ["南京市鼓楼区数据（算力）中心是什么时候启用的？"])
@@ -89,6 +91,18 @@ def test_a_place_switch_keeps_the_kind_of_organization_and_other_shapes_are_left
         ("宁波制造企业在城市治理场景的订单有多少？", "无锡制造企业在城市治理场景的订单有多少？"),
     ):
         assert condense("那无锡呢？", [earlier]) == switched
+    # "那X的呢？" asks for X's; the 的 is not part of the new name.
+    assert condense("那泸州市的呢？", [wenzhou]) == "泸州市人工智能局是什么时候成立的？"
+    # When the entity asked about does not open with a place, the place the question names switches.
+    assert (
+        condense("四川呢？", ["浙江省公布的《发展规划》中“人工智能”出现了几次？"])
+        == "四川公布的《发展规划》中“人工智能”出现了几次？"
+    )
+    # "And X's <the attribute asked before>?" switches only the possessor.
+    assert (
+        condense("And Sichuan's governor?", ["Who is the governor of Jiangsu Province?"])
+        == "Who is the governor of Sichuan Province?"
+    )
     assert condense("和南京相比呢？", [wenzhou]) is None  # a comparison, not a new entity
     assert condense("什么是人工智能？", [wenzhou]) is None  # a definition names its own subject
 

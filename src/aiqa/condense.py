@@ -76,6 +76,7 @@ _PROPER_TAGS = {"nr", "ns", "nt", "nz", "nrt", "nrfg", "j", "eng", "title"}
 # Characters that end the name of an organization or a place (局, 中心, 公司, 新区…).
 _NAME_END = set("局署处厅委会院所心司团港园区市县省镇州部办馆")
 _CLAUSE_END = set("，,。？?！!；;：:")
+_CLOSING = "”」》』\"')）"
 # A book title or a short quoted name is one proper noun: 《中国经营报》, “中国数谷”, 「模速空間」.
 _TITLE = re.compile(r"《[^》]{1,40}》|“[^”]{1,12}”|「[^」]{1,12}」")
 # A short parenthetical inside a name is part of it: 人工智能（机器人）署. It is nominal, not a name itself.
@@ -101,6 +102,7 @@ _EN_POSSESSIVE = {"its", "their", "his", "her"}
 _EN_SWITCH = re.compile(
     r"^\s*(?:and|what about|how about)\s+(?:in\s+|for\s+)?(?P<x>[^?？]+?)\s*[?？.]?\s*$", re.I
 )
+_EN_POSSESSOR = re.compile(r"^(.+?)['’]s(?:\s+(.+))?$")
 _EN_QUESTION_WORD = re.compile(r"\b(?:what|when|who|whom|which|where|how|why|whose)\b", re.I)
 # A name in an English question: capitalized words (with "of", "and", "the" and parentheses between
 # them) or a run of Chinese characters.
@@ -291,6 +293,9 @@ def _zh_switch(tokens: list[_Token]) -> list[_Token] | None:
     middle = words[:-1]
     if middle[0].text in _DISCOURSE:
         middle = middle[1:]
+    # "那X的呢？" asks for X's: the 的 is not part of the new entity.
+    if middle and middle[-1].text == "的":
+        middle = middle[:-1]
     # A noun phrase: it opens and closes with nouns ("和南京相比呢？" compares, it does not switch).
     if not middle or any(_INTERROGATIVE.search(t.text) or t.tag.startswith("r") for t in middle):
         return None
@@ -365,7 +370,9 @@ def _demonstrative_edit(token: _Token, tokens: list[_Token], entity: str) -> _Ed
         following = next((t for t in tokens if t.start == token.end), None)
         if following is not None and following.nominal:
             head, end = to_simplified(following.text), following.end
-    if head and to_simplified(entity).endswith(head[-1]):
+    # A quoted entity (“新兴产业局”) ends in its head noun inside the quotes.
+    name = to_simplified(entity).rstrip(_CLOSING)
+    if head and name.endswith(head[-1]):
         return _Edit(token.start, end, entity)
     return _Edit(token.start, token.start + length, entity)
 
@@ -474,11 +481,20 @@ def _switch(previous: str, new: str) -> str | None:
     if entity is None:
         return None
     if detect_language(new) == "en":
+        # "And Zhejiang's governor?" after "Who is the governor of Jiangsu Province?": the asked
+        # attribute is the previous question's, so only the possessor is new.
+        possessive = _EN_POSSESSOR.match(new)
+        if possessive and all(w in previous.lower() for w in (possessive.group(2) or "").lower().split()):
+            new = possessive.group(1)
         # A name or two without an administrative word ("Nanjing") is taken for a place.
         only_places = len(new.split()) <= 2 and not _EN_ADMINISTRATIVE.search(new)
     else:
         only_places = all(t.place for t in _content(_tag(new)))
-    old = entity.places if only_places and entity.places else entity.text
+    old = entity.text
+    if only_places:
+        # "安徽呢？" after a question whose entity opens with no place ("浙江省已公布的《…》中…"):
+        # the place the previous question names is what switches.
+        old = entity.places or _first_place(previous) or entity.text
     language = detect_language(previous)
     if (
         language == "en"
@@ -487,6 +503,19 @@ def _switch(previous: str, new: str) -> str | None:
     ):
         new = new[4:].lstrip()  # "when was the X…" asked about "the Y": one article
     return previous.replace(old, _in_script(new, language), 1)
+
+
+def _first_place(question: str) -> str | None:
+    """The first run of place names in a Chinese question ("浙江省")."""
+    if detect_language(question) == "en":
+        return None  # capitalized words are not told apart as places
+    run: list[_Token] = []
+    for token in _tag(question):
+        if token.place:
+            run.append(token)
+        elif run:
+            break
+    return question[run[0].start : run[-1].end] if run else None
 
 
 # --- English ------------------------------------------------------------------------------------
