@@ -107,6 +107,50 @@ def test_a_place_switch_keeps_the_kind_of_organization_and_other_shapes_are_left
     assert condense("什么是人工智能？", [wenzhou]) is None  # a definition names its own subject
 
 
+def test_he_and_a_demonstrative_with_its_noun_refer_to_what_an_earlier_answer_names() -> None:
+    answers = {
+        "泸州市人工智能局副局长是谁？": "泸州市人工智能局副局长林海峰表示，要先做应用场景。 [1]",
+        "四川首个区级人工智能局在哪里成立？": "2026年3月，泸州市江阳区人工智能局揭牌成立。 [1]",
+    }
+    asked: list[str] = []
+
+    def answer(question: str) -> str | None:
+        asked.append(question)
+        return answers.get(question)
+
+    he = condense("他把数据比作什么？", ["泸州市人工智能局副局长是谁？"], answer=answer)
+    assert he == "林海峰把数据比作什么？"
+    district = condense("该区的产值是多少？", ["四川首个区级人工智能局在哪里成立？"], answer=answer)
+    assert district == "泸州市江阳区的产值是多少？"
+    # A question naming the person or the noun needs no answer; 它 is never a person.
+    asked.clear()
+    assert condense("他把数据比作什么？", ["林海峰是谁？"], answer=answer) == "林海峰把数据比作什么？"
+    assert condense("这份报告是谁编制的？", ["《泸州数据产业报告(2026)》说了什么？"], answer=answer) == (
+        "《泸州数据产业报告(2026)》是谁编制的？"
+    )
+    assert condense("它的局长是谁？", ["泸州市人工智能局副局长是谁？"], answer=answer) == (
+        "泸州市人工智能局的局长是谁？"
+    )
+    assert asked == []
+    # In English too, with the name as the corpus writes it.
+    assert (
+        condense(
+            "What did he compare data to?",
+            ["Who is the deputy director of 泸州市人工智能局?"],
+            answer=lambda q: answers["泸州市人工智能局副局长是谁？"],
+        )
+        == "What did 林海峰 compare data to?"
+    )
+
+
+def test_a_follow_up_s_he_is_the_person_the_pipeline_answered_before(real_pipeline: Pipeline) -> None:
+    first = real_pipeline.ask("温州市人工智能局副局长是谁？")
+    follow = real_pipeline.ask("他把人工智能和数据分别比作什么？", history=["温州市人工智能局副局长是谁？"])
+    assert first.answerable and follow.rewritten
+    name = follow.rewritten.removesuffix("把人工智能和数据分别比作什么？")
+    assert name and name in first.answer and "局" not in name
+
+
 def test_self_contained_questions_are_never_rewritten() -> None:
     questions = [
         g.question for path in (DEV_QUESTIONS, REPO / "eval" / "extra.jsonl") for g in read_gold(path)

@@ -30,6 +30,7 @@ from .chinese import (
     Language,
     detect_language,
     normalize,
+    person_spans,
     tagged_words,
     to_simplified,
     to_traditional,
@@ -58,16 +59,27 @@ REWRITE_SLACK_CHARS = 4
 
 # An LLM-backed rewriter: (question, earlier questions) -> the self-contained question.
 Rewriter = Callable[[str, list[str]], str]
+# What was answered to an earlier (self-contained) question, or None: "他" after "副局长是谁？"
+# is the person that answer names.
+Answerer = Callable[[str], str | None]
 
 _INTERROGATIVE = re.compile(r"谁|什么|哪|怎|几|何|多少|为啥")
 # Third-person pronouns and demonstratives; 其他/其余/其实 and the like are not references.
 _ANAPHOR_START = "它他她其该此这那"
 _NOT_ANAPHOR = {"其他", "其它", "其余", "其实", "其次", "这样", "那样", "这么", "那么", "此外", "这时", "那时"}  # fmt: skip
 _PERSONAL = {"它", "它们", "他", "他们", "她", "她们"}
+# Those that refer to a person (它 and "it" never do).
+_PERSON_REFERENCES = {"他", "他们", "她", "她们"}
+_EN_PERSON_REFERENCES = {"he", "him", "his", "she", "her"}
+# Earlier questions whose answer names what a later 他 or 该区 refers to.
+_ASKS_WHO = re.compile(r"谁|哪位|何人|\bwho(?:m|se)?\b", re.IGNORECASE)
+_ASKS_WHICH = re.compile(r"哪|什么|\bwhich\b|\bwhat\b|\bwhere\b", re.IGNORECASE)
 _PLACES = {"这里", "那里", "这儿", "那儿", "此地", "该地", "当地", "本地"}
 _DEFINITION = re.compile(r"^(?:什么是|什麼是|何为|何為|何谓|何謂)")
 _DISCOURSE = {"那", "那么"}  # "so, then": opens a follow-up, refers to nothing itself
-_CLASSIFIER_DEMONSTRATIVE = re.compile(r"^(?:这|那|该|此)(?:个|些|家|位|座|所|项|种|类|次|场|批)?")
+# Measure words a demonstrative takes before its noun: 这份报告, 这支队伍, 该项政策.
+_CLASSIFIERS = "个些家位座所项种类次场批份支张篇本条届件名"
+_CLASSIFIER_DEMONSTRATIVE = re.compile(rf"^(?:这|那|该|此)[{_CLASSIFIERS}]?")
 _PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff](?:省|市|县|区|镇|州|新区)$")
 _NOMINAL_TAGS = {"n", "ng", "nr", "ns", "nt", "nz", "nrt", "nrfg", "l", "j", "eng", "vn", "zg", "s", "title", "paren", "unknown"}  # fmt: skip
 # Tags a lone character of an unknown word gets (智 ng, 算 v); function words have others.
@@ -76,7 +88,9 @@ _PROPER_TAGS = {"nr", "ns", "nt", "nz", "nrt", "nrfg", "j", "eng", "title"}
 # Characters that end the name of an organization or a place (局, 中心, 公司, 新区…).
 _NAME_END = set("局署处厅委会院所心司团港园区市县省镇州部办馆")
 _CLAUSE_END = set("，,。？?！!；;：:")
-_CLOSING = "”」》』\"')）"
+# What may close a name after its head noun: a quote or title mark, a year in brackets (《…报告(2025)》).
+_CLOSING = "”」》』\"'"
+_TRAILING_PARENTHETICAL = re.compile(r"[（(][^（）()]{1,12}[)）]$")
 # A book title or a short quoted name is one proper noun: 《中国经营报》, “中国数谷”, 「模速空間」.
 _TITLE = re.compile(r"《[^》]{1,40}》|“[^”]{1,12}”|「[^」]{1,12}」")
 # A short parenthetical inside a name is part of it: 人工智能（机器人）署. It is nominal, not a name itself.
@@ -144,8 +158,16 @@ class _Edit:
     text: str
 
 
-def condense(question: str, history: Sequence[str], rewriter: Rewriter | None = None) -> str | None:
-    """The self-contained form of a follow-up question, or None when it needs none."""
+def condense(
+    question: str,
+    history: Sequence[str],
+    rewriter: Rewriter | None = None,
+    answer: Answerer | None = None,
+) -> str | None:
+    """The self-contained form of a follow-up question, or None when it needs none.
+
+    `answer` is asked (only when a 他/she or a 该区/这份报告 finds its referent in no question) for
+    what an earlier question was answered."""
     earlier = [turn.strip() for turn in history if turn and turn.strip()][-MAX_TURNS:]
     if not earlier or not leans_on_context(question):
         return None
@@ -159,7 +181,7 @@ def condense(question: str, history: Sequence[str], rewriter: Rewriter | None = 
             rewritten = ""
         if rewritten and rewritten != question and is_rewrite(question, earlier, rewritten):
             return rewritten
-    return _rewrite(question, resolved)
+    return _rewrite(question, resolved, answer)
 
 
 def is_rewrite(question: str, earlier: Sequence[str], rewritten: str) -> bool:
@@ -224,7 +246,7 @@ def _adds_nothing_new(question: str, earlier: Sequence[str], rewritten: str) -> 
     return all(normalize(word) in source for word in [*names, *numbers])
 
 
-def _rewrite(question: str, resolved: list[str]) -> str | None:
+def _rewrite(question: str, resolved: list[str], answer: Answerer | None = None) -> str | None:
     """The code path: the follow-up with the conversation's entity or attribute carried over."""
     for previous in reversed(resolved):
         entity = _entity(previous)
@@ -232,18 +254,19 @@ def _rewrite(question: str, resolved: list[str]) -> str | None:
             break
     else:
         return None
+    context = _Context(entity.text, resolved, answer)
     language = detect_language(question)
     if language == "en":
         new = _en_switch(question)
         if new:
             return _switch(previous, new)
-        edits = [_en_edit(match, entity.text) for match in _en_anaphors(question)]
+        edits = [_en_edit(match, context) for match in _en_anaphors(question)]
     else:
         tokens = _tag(question)
         phrase = _zh_switch(tokens)
         if phrase:
             return _switch(previous, question[phrase[0].start : phrase[-1].end])
-        edits = _zh_edits(tokens, entity.text)
+        edits = _zh_edits(tokens, context)
     rewritten = _apply(question, edits, language)
     return rewritten if rewritten != question else None
 
@@ -310,7 +333,16 @@ def _zh_anaphors(tokens: list[_Token]) -> list[_Token]:
         if text in _PLACES or (text in _DISCOURSE and i == 0 and len(_content(tokens)) > 1):
             found.append(token)
             continue
-        if not token.tag.startswith("r") or text[0] not in _ANAPHOR_START:
+        # jieba tags some demonstrative + measure word pairs as numerals (这份 mq); one followed by
+        # its noun points back ("这份报告"), one followed by a clause is described by it
+        # ("那场让人们…的对决").
+        demonstrative = token.tag.startswith("r") or (
+            token.tag == "mq"
+            and _CLASSIFIER_DEMONSTRATIVE.fullmatch(text) is not None
+            and i + 1 < len(tokens)
+            and tokens[i + 1].nominal
+        )
+        if not demonstrative or text[0] not in _ANAPHOR_START:
             continue
         if text in _NOT_ANAPHOR or _INTERROGATIVE.search(text):
             continue
@@ -336,7 +368,75 @@ def _missing_subject(tokens: list[_Token]) -> bool:
     return sum(len(_HAN.findall(t.text)) for t in words) <= MISSING_SUBJECT_MAX_CHARS
 
 
-def _zh_edits(tokens: list[_Token], entity: str) -> list[_Edit]:
+@dataclass(frozen=True)
+class _Context:
+    """What a follow-up's anaphors can refer to: the entity of the latest question naming one, or,
+    for a person or a demonstrative with its noun, what an earlier question or its answer names."""
+
+    entity: str
+    resolved: list[str]
+    answer: Answerer | None
+
+    def person(self) -> str | None:
+        """Named by the latest question naming a person, or by the answer to one that asked who."""
+        for turn in reversed(self.resolved):
+            named = _people(turn)
+            if named:
+                return named[-1]
+            if self.answer is not None and _ASKS_WHO.search(turn):
+                new = [n for n in _people(self.answer(turn) or "") if n not in normalize(turn)]
+                if new:
+                    return new[0]
+        return None
+
+    def headed(self, head: str) -> str | None:
+        """The latest name ending in the demonstrative's noun (该区 → …区), from a question or from
+        the answer to a which/what question."""
+        for turn in reversed(self.resolved):
+            named = _names_ending(turn, head)
+            if named:
+                return named[-1]
+            if self.answer is not None and _ASKS_WHICH.search(turn):
+                answer = self.answer(turn) or ""
+                new = [n for n in _names_ending(answer, head) if normalize(n) not in normalize(turn)]
+                if new:
+                    return new[0]
+        return None
+
+
+def _people(text: str) -> list[str]:
+    """The people a text names (normalized), by jieba's name tagger; a quoted or titled name
+    (“大满贯”) is a thing's."""
+    normalized = normalize(text)
+    quoted = [m.span() for m in _TITLE.finditer(normalized)]
+    return [
+        normalized[start:end]
+        for start, end in person_spans(normalized)
+        if not any(s <= start and end <= e for s, e in quoted)
+    ]
+
+
+def _names_ending(text: str, head: str) -> list[str]:
+    """The names in a text that end in the head noun's last character: 南京雨花台区 for 区 in
+    "南京雨花台区人工智能发展局揭牌成立", the report's title for 报告."""
+    if detect_language(text) == "en":
+        return []
+    tokens = _unknown_words(_tag(text))
+    names = []
+    for run, _ in _proper_runs(tokens):
+        for j, token in enumerate(run):
+            if _bare(to_simplified(token.text)).endswith(head[-1]) and any(t.proper for t in run[: j + 1]):
+                names.append(text[run[0].start : token.end])
+    return names
+
+
+def _bare(name: str) -> str:
+    """A name without its closing quote or bracket and trailing parenthetical: 《…报告(2025)》 → 《…报告."""
+    return _TRAILING_PARENTHETICAL.sub("", name.rstrip(_CLOSING)).rstrip(_CLOSING)
+
+
+def _zh_edits(tokens: list[_Token], context: _Context) -> list[_Edit]:
+    entity = context.entity
     anaphors = _zh_anaphors(tokens)
     if not anaphors:
         if not _missing_subject(tokens):
@@ -348,6 +448,8 @@ def _zh_edits(tokens: list[_Token], entity: str) -> list[_Edit]:
         text = to_simplified(token.text)
         if text in _DISCOURSE:
             edits.append(_Edit(token.start, token.end, ""))
+        elif text in _PERSON_REFERENCES:
+            edits.append(_Edit(token.start, token.end, context.person() or entity))
         elif text in _PERSONAL or text in _PLACES or (text[0] == "那" and text[1:] in _PERSONAL):
             # ("那它" is one jieba word)
             edits.append(_Edit(token.start, token.end, entity))
@@ -356,24 +458,32 @@ def _zh_edits(tokens: list[_Token], entity: str) -> list[_Edit]:
         elif text.startswith("其"):  # 其中, 其间: "in it"
             edits.append(_Edit(token.start, token.start + 1, entity))
         else:
-            edits.append(_demonstrative_edit(token, tokens, entity))
+            edits.append(_demonstrative_edit(token, tokens, context))
     return edits
 
 
-def _demonstrative_edit(token: _Token, tokens: list[_Token], entity: str) -> _Edit:
-    """这个/该/这家…: the demonstrative (with its noun, when the entity is one of those) becomes the entity."""
+def _demonstrative_edit(token: _Token, tokens: list[_Token], context: _Context) -> _Edit:
+    """这个/该/这家…: the demonstrative (with its noun, when the entity is one of those) becomes the
+    entity, or the name the conversation gives that is one of those (该区 → the district)."""
+    entity = context.entity
     text = to_simplified(token.text)
     determiner = _CLASSIFIER_DEMONSTRATIVE.match(text)
     length = determiner.end() if determiner else 1
     head, end = text[length:], token.end
     if not head:
         following = next((t for t in tokens if t.start == token.end), None)
+        # 这|支|队伍: a measure word jieba cut off is part of the demonstrative.
+        if following is not None and len(following.text) == 1 and following.text in _CLASSIFIERS:
+            length += following.end - token.end
+            following = next((t for t in tokens if t.start == following.end), None)
         if following is not None and following.nominal:
             head, end = to_simplified(following.text), following.end
     # A quoted entity (“新兴产业局”) ends in its head noun inside the quotes.
-    name = to_simplified(entity).rstrip(_CLOSING)
-    if head and name.endswith(head[-1]):
+    if head and _bare(to_simplified(entity)).endswith(head[-1]):
         return _Edit(token.start, end, entity)
+    headed = context.headed(head) if head else None
+    if headed is not None:
+        return _Edit(token.start, end, headed)
     return _Edit(token.start, token.start + length, entity)
 
 
@@ -448,6 +558,13 @@ def _last_proper_run(tokens: list[_Token]) -> list[_Token] | None:
     A phrase a preposition governs ("…企业在城市治理场景的…") says where or to what, not what the
     question is about; it is the entity only when no other phrase names one.
     """
+    named = _proper_runs(tokens)
+    chosen = [r for r, g in named if not g] or [r for r, _ in named]
+    return chosen[-1] if chosen else None
+
+
+def _proper_runs(tokens: list[_Token]) -> list[tuple[list[_Token], bool]]:
+    """The noun phrases holding a proper noun, each with whether a preposition governs it."""
     runs: list[list[_Token]] = [[]]
     governed: list[bool] = [False]
     for i, token in enumerate(tokens):
@@ -458,9 +575,7 @@ def _last_proper_run(tokens: list[_Token]) -> list[_Token] | None:
         elif runs[-1]:
             runs.append([])
             governed.append(False)
-    named = [(r, g) for r, g in zip(runs, governed, strict=True) if any(t.proper for t in r)]
-    chosen = [r for r, g in named if not g] or [r for r, _ in named]
-    return chosen[-1] if chosen else None
+    return [(r, g) for r, g in zip(runs, governed, strict=True) if any(t.proper for t in r)]
 
 
 def _title_after_suffix(token: _Token) -> bool:
@@ -539,8 +654,9 @@ def _en_anaphors(question: str) -> list[re.Match[str]]:
     ]
 
 
-def _en_edit(match: re.Match[str], entity: str) -> _Edit:
+def _en_edit(match: re.Match[str], context: _Context) -> _Edit:
     word = match.group(1).lower()
+    entity = (context.person() if word in _EN_PERSON_REFERENCES else None) or context.entity
     if word in _EN_POSSESSIVE:
         replacement = entity + "'s"
     elif word == "there":

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import cache
 
 from .answer.answerer import ExtractiveAnswerer
 from .answering import Answerer, Draft
@@ -168,6 +169,17 @@ class Pipeline:
                 return event
         raise AssertionError("ask_stream ends with an Answer")
 
+    def _earlier_answers(self, k: int) -> Callable[[str], str | None]:
+        """What the extractive answerer says to an earlier question of the conversation (asked only
+        when a follow-up's 他 or 该区 is named by no question), once per question."""
+
+        @cache
+        def answer(question: str) -> str | None:
+            reply = self.ask(question, k, answerer="extractive")
+            return reply.answer if reply.answerable else None
+
+        return answer
+
     def ask_stream(
         self,
         question: str,
@@ -190,7 +202,7 @@ class Pipeline:
         # The LLM rewrites follow-ups only for its own answers: whoever picked the extractive
         # answerer asked for an answer without the LLM, and gets the code path's rewrite.
         rewriter = chosen.condense if isinstance(chosen, LLMAnswerer) else None
-        rewritten = condense(question, history or [], rewriter)
+        rewritten = condense(question, history or [], rewriter, self._earlier_answers(k))
         asked = rewritten or question
         query = make_query(asked, self.index.lexicon if detect_language(asked) == "en" else None)
         # The answer is in the language the user asked in, whatever the carried-over words are in.
