@@ -152,9 +152,11 @@ def test_a_follow_up_s_he_is_the_person_the_pipeline_answered_before(real_pipeli
 
 
 def test_self_contained_questions_are_never_rewritten() -> None:
-    questions = [
-        g.question for path in (DEV_QUESTIONS, REPO / "eval" / "extra.jsonl") for g in read_gold(path)
+    sets = [
+        DEV_QUESTIONS,
+        *(REPO / "eval" / f"{name}.jsonl" for name in ("extra", "heldout", "heldout2", "heldout3")),
     ]
+    questions = [g.question for path in sets for g in read_gold(path)]
     rewritten = {
         question: condense(question, [questions[i - 1], HAIZHU])
         for i, question in enumerate(questions)
@@ -162,6 +164,22 @@ def test_self_contained_questions_are_never_rewritten() -> None:
     }
     assert rewritten == {}
     assert condense("它的局长是谁？", []) is None
+    # A demonstrative its own question describes, and a pronoun for a noun of an earlier clause.
+    for question in (
+        "2020年那份调研里，泸州排在哪个梯队？",
+        "那篇关于四川数据产业的建议提出了什么？",
+        "政府在一些项目里既当服务者又当出资人，文章认为它需要哪种能力？",
+    ):
+        assert condense(question, [HAIZHU]) is None, question
+
+
+def test_a_short_english_question_naming_nothing_gets_the_entity() -> None:
+    earlier = ["How many data merchants have settled in Luzhou's trusted data space?"]
+    assert (
+        condense("How many data products have been listed so far?", earlier)
+        == "For Luzhou, how many data products have been listed so far?"
+    )
+    assert condense("How many data products has Luzhou listed?", earlier) is None
 
 
 def test_conversational_gold_rows_are_asked_after_their_history(real_pipeline: Pipeline) -> None:

@@ -47,6 +47,10 @@ MAX_TURNS = 6
 # has 10); no value up to 20 rewrites any question of eval/dev.jsonl or eval/extra.jsonl asked after
 # another one.
 MISSING_SUBJECT_MAX_CHARS = 12
+# The same for an English question naming nothing ("How many data products have been listed so
+# far?" has 9 words). No value up to 12 rewrites an English question of eval/dev.jsonl or
+# eval/extra.jsonl asked after another one; 10 leaves room.
+EN_MISSING_SUBJECT_MAX_WORDS = 10
 
 # An LLM rewrite may be this many times as long as what it can legitimately hold (the question with
 # the conversation's entity added, or for "那X呢？" the previous question with X), plus
@@ -198,7 +202,7 @@ def is_rewrite(question: str, earlier: Sequence[str], rewritten: str) -> bool:
 def leans_on_context(question: str) -> bool:
     """Whether the question refers to something only the conversation names."""
     if detect_language(question) == "en":
-        return bool(_en_switch(question) or _en_anaphors(question))
+        return bool(_en_switch(question) or _en_anaphors(question) or _en_missing_subject(question))
     tokens = _tag(question)
     return bool(_zh_switch(tokens) or _zh_anaphors(tokens) or _missing_subject(tokens))
 
@@ -261,6 +265,10 @@ def _rewrite(question: str, resolved: list[str], answer: Answerer | None = None)
         if new:
             return _switch(previous, new)
         edits = [_en_edit(match, context) for match in _en_anaphors(question)]
+        if not edits and _en_missing_subject(question):
+            # "How many data products have been listed so far?" → "For Ningbo, how many …?"
+            name = re.sub(r"['’]s$", "", entity.text)
+            edits = [_Edit(0, 1, f"For {name}, {question[0].lower()}")]
     else:
         tokens = _tag(question)
         phrase = _zh_switch(tokens)
@@ -330,30 +338,62 @@ def _zh_anaphors(tokens: list[_Token]) -> list[_Token]:
     found = []
     for i, token in enumerate(tokens):
         text = to_simplified(token.text)
-        if text in _PLACES or (text in _DISCOURSE and i == 0 and len(_content(tokens)) > 1):
+        # "温州哪位官员…把数据比作它消耗的能源", "温州…披露当地…": a name earlier in the question is
+        # what it refers to.
+        named_before = any(t.proper for t in tokens[:i])
+        # "政府在一些项目里既当…，文章认为它…": a clause before it with a noun of its own, too.
+        breaks = [j for j, t in enumerate(tokens[:i]) if t.text in _CLAUSE_END]
+        named_before = named_before or bool(breaks and any(t.nominal for t in tokens[: breaks[0]]))
+        if text in _PLACES:
+            if not named_before:
+                found.append(token)
+            continue
+        if text in _DISCOURSE and i == 0 and len(_content(tokens)) > 1 and not _measured(tokens, i):
             found.append(token)
             continue
-        # jieba tags some demonstrative + measure word pairs as numerals (这份 mq); one followed by
-        # its noun points back ("这份报告"), one followed by a clause is described by it
-        # ("那场让人们…的对决").
+        # jieba tags some demonstrative + measure word pairs as numerals (这份 mq).
         demonstrative = token.tag.startswith("r") or (
-            token.tag == "mq"
-            and _CLASSIFIER_DEMONSTRATIVE.fullmatch(text) is not None
-            and i + 1 < len(tokens)
-            and tokens[i + 1].nominal
+            token.tag == "mq" and _CLASSIFIER_DEMONSTRATIVE.fullmatch(text) is not None
         )
         if not demonstrative or text[0] not in _ANAPHOR_START:
             continue
-        if text in _NOT_ANAPHOR or _INTERROGATIVE.search(text):
+        if text in _NOT_ANAPHOR or _INTERROGATIVE.search(text) or named_before:
             continue
-        # "…的那座城市": a demonstrative after a relative clause is described by it, not by the conversation.
-        if i > 0 and tokens[i - 1].text == "的":
+        # A demonstrative described in its own question is not the conversation's: after a
+        # modifier ("…的那座城市", "2020年那份调研", "国地中心那位…") or with a clause between it and
+        # its noun ("那篇关于…的建议", "那场让人们…的对决").
+        if i > 0 and (
+            tokens[i - 1].text == "的" or tokens[i - 1].tag in {"t", "m", "mq"} or tokens[i - 1].nominal
+        ):
             continue
-        # "温州哪位官员…把数据比作它消耗的能源": a name earlier in the question is what it refers to.
-        if any(t.proper for t in tokens[:i]):
+        phrase = _phrase_after(tokens, i)
+        if _measured(tokens, i) and not phrase:
+            continue
+        # "按那份广西数据产业建议": a phrase naming its own subject.
+        if any(t.proper for t in phrase):
             continue
         found.append(token)
     return found
+
+
+def _measured(tokens: list[_Token], i: int) -> bool:
+    """The demonstrative at i takes a measure word (这份, 那|篇): it points at a thing."""
+    text = to_simplified(tokens[i].text)
+    if len(text) > 1:
+        return text[-1] in _CLASSIFIERS and _CLASSIFIER_DEMONSTRATIVE.fullmatch(text) is not None
+    following = tokens[i + 1].text if i + 1 < len(tokens) else ""
+    return len(following) == 1 and following in _CLASSIFIERS
+
+
+def _phrase_after(tokens: list[_Token], i: int) -> list[_Token]:
+    """The nouns right after the demonstrative at i, past its measure word (这份|报告, 那|篇|文章);
+    none when a clause comes first ("那篇关于…的建议")."""
+    j = i + 2 if _measured(tokens, i) and len(to_simplified(tokens[i].text)) == 1 else i + 1
+    phrase = []
+    while j < len(tokens) and (tokens[j].nominal or tokens[j].proper):
+        phrase.append(tokens[j])
+        j += 1
+    return phrase
 
 
 def _missing_subject(tokens: list[_Token]) -> bool:
@@ -641,6 +681,16 @@ def _en_switch(question: str) -> str | None:
     if not match or _EN_QUESTION_WORD.search(match.group("x")) or _en_anaphors(match.group("x")):
         return None
     return match.group("x")
+
+
+def _en_missing_subject(question: str) -> bool:
+    """A short English question naming nothing ("In which cities exactly?")."""
+    names = [_strip_function_words(m.group()) for m in _EN_NAME.finditer(question)]
+    return (
+        not any(names)
+        and not _NUMBER.search(question)
+        and len(question.split()) <= EN_MISSING_SUBJECT_MAX_WORDS
+    )
 
 
 def _en_anaphors(question: str) -> list[re.Match[str]]:
