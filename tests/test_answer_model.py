@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import os
 import subprocess
@@ -17,6 +18,7 @@ from aiqa.answer.features import (
     SENTENCE_FEATURES,
     candidates,
     kinds_held,
+    lacks_asked_kind,
     question_features,
     question_terms,
     sentence_features,
@@ -85,6 +87,36 @@ def test_a_kind_the_question_itself_names_does_not_count_as_held(small: Pipeline
     assert terms.asks == ("number",)
     assert kinds_held(terms, "2019年青田港务局") == set()
     assert kinds_held(terms, "共有工作人员35名") == {"number"}
+
+
+def test_an_asked_kind_is_lacking_unless_a_text_holds_one_beyond_the_question(small: Pipeline) -> None:
+    terms = question_terms(make_query("青田港务局有多少名工作人员？"), small.index.idf)
+    assert lacks_asked_kind(terms, [normalize("青田港务局是青田县管理港口事务的机构。")])
+    # A date's digits are no count.
+    assert lacks_asked_kind(terms, [normalize("青田港务局于2019年3月成立。")])
+    assert not lacks_asked_kind(
+        terms, [normalize("青田港务局于2019年3月成立。"), normalize("共有工作人员35名。")]
+    )
+    who = question_terms(make_query("青田港务局的首任局长是谁？"), small.index.idf)
+    assert not lacks_asked_kind(who, [normalize("首任局长是林海峰。")])
+    # A question asking for no date, count or person lacks nothing.
+    what = question_terms(make_query("青田港务局管理什么？"), small.index.idf)
+    assert not lacks_asked_kind(what, [normalize("松阳茶叶博物馆收藏了各地的茶具。")])
+
+
+def test_a_follow_up_whose_answer_lacks_the_asked_kind_is_refused(small: Pipeline) -> None:
+    history = ["青田港务局是管理什么的机构？"]
+    founded = small.ask("它是什么时候成立的？", history=history)
+    assert founded.rewritten and founded.answerable and "2019年3月" in founded.answer
+    # The same sentences that say what the bureau manages hold no budget; asked as a follow-up,
+    # the question is refused whatever the model's probability.
+    query = dataclasses.replace(make_query("青田港务局每年的预算是多少？"), follow_up=True)
+    passages = small.retriever().retrieve(query, 5)
+    always = ExtractiveAnswerer(small.index.idf, small.index.manifest.embedder.id, threshold=0.0)
+    decision = always.decide(query, passages)
+    assert not any("预算" in c.text for c, _ in decision.ranked)
+    assert not decision.answerable
+    assert always.decide(dataclasses.replace(query, follow_up=False), passages).answerable
 
 
 def question_row(pipeline: Pipeline, question: str) -> dict[str, float]:

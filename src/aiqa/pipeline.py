@@ -206,7 +206,7 @@ class Pipeline:
         asked = rewritten or question
         query = make_query(asked, self.index.lexicon if detect_language(asked) == "en" else None)
         # The answer is in the language the user asked in, whatever the carried-over words are in.
-        query = replace(query, language=detect_language(question))
+        query = replace(query, language=detect_language(question), follow_up=rewritten is not None)
         retrieved = self.retriever().retrieve(query, max(k, RETRIEVED_SHOWN))
         draft = None
         for event in chosen.stream(query, retrieved[:k]):

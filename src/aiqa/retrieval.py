@@ -31,6 +31,8 @@ class Query:
     normalized: str
     language: Language
     terms: tuple[Term, ...]
+    # Rewritten from the conversation (condense.py): its answer must hold the kind of thing it asks for.
+    follow_up: bool = False
 
     @property
     def tokens(self) -> list[str]:

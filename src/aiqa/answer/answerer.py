@@ -24,6 +24,7 @@ from .features import (
     QuestionTerms,
     candidates,
     kinds_held,
+    lacks_asked_kind,
     matched,
     question_features,
     question_terms,
@@ -97,6 +98,11 @@ class ExtractiveAnswerer:
         order = np.argsort(-logits, kind="stable")
         ranked = [(found[i], float(sentence_probabilities[i])) for i in order]
         answerable = bool(found) and probability >= self.threshold and not terms.unknown_names
+        # A follow-up carries its subject's words in from the conversation, so a sentence about the
+        # subject covers it well whether or not it gives the detail asked (see FOLLOW_UP_KINDS).
+        if answerable and query.follow_up:
+            chosen = companions(ranked, self.model.companion_ratio)
+            answerable = not lacks_asked_kind(terms, [c.normalized for c in chosen])
         return Decision(probability, answerable, ranked, terms)
 
     def answer(self, query: Query, passages: list[Passage]) -> Draft:
