@@ -119,6 +119,22 @@ def test_a_follow_up_whose_answer_lacks_the_asked_kind_is_refused(small: Pipelin
     assert always.decide(dataclasses.replace(query, follow_up=False), passages).answerable
 
 
+def test_an_entity_switch_answered_about_another_entity_is_refused(small: Pipeline) -> None:
+    history = ["青田港务局有多少名工作人员？"]
+    switched = small.ask("那松阳呢？", history=history)
+    assert switched.rewritten and "松阳" in switched.rewritten and not switched.answerable
+    # The count is there, about Qingtian's bureau: quoted only when the switch is not checked.
+    query = dataclasses.replace(
+        make_query(switched.rewritten), follow_up=True, switched=make_query("松阳").terms
+    )
+    passages = small.retriever().retrieve(query, 5)
+    always = ExtractiveAnswerer(small.index.idf, small.index.manifest.embedder.id, threshold=0.0)
+    assert not always.decide(query, passages).answerable
+    assert always.decide(dataclasses.replace(query, switched=()), passages).answerable
+    back = small.ask("那青田港务局呢？", history=["松阳茶叶博物馆有多少名工作人员？"])
+    assert back.answerable and "35名" in back.answer
+
+
 def question_row(pipeline: Pipeline, question: str) -> dict[str, float]:
     query = make_query(question, pipeline.index.lexicon if detect_language(question) == "en" else None)
     passages = pipeline.retriever().retrieve(query, 5)

@@ -250,6 +250,14 @@ def _adds_nothing_new(question: str, earlier: Sequence[str], rewritten: str) -> 
     return all(normalize(word) in source for word in [*names, *numbers])
 
 
+def switched_to(question: str) -> str | None:
+    """The new entity of an entity switch ("那X呢？", "and X?"), as the question writes it."""
+    if detect_language(question) == "en":
+        return _en_switch(question)
+    phrase = _zh_switch(_tag(question))
+    return question[phrase[0].start : phrase[-1].end] if phrase else None
+
+
 def _rewrite(question: str, resolved: list[str], answer: Answerer | None = None) -> str | None:
     """The code path: the follow-up with the conversation's entity or attribute carried over."""
     for previous in reversed(resolved):
@@ -258,23 +266,19 @@ def _rewrite(question: str, resolved: list[str], answer: Answerer | None = None)
             break
     else:
         return None
+    new = switched_to(question)
+    if new:
+        return _switch(previous, new)
     context = _Context(entity.text, resolved, answer)
     language = detect_language(question)
     if language == "en":
-        new = _en_switch(question)
-        if new:
-            return _switch(previous, new)
         edits = [_en_edit(match, context) for match in _en_anaphors(question)]
         if not edits and _en_missing_subject(question):
             # "How many data products have been listed so far?" → "For Ningbo, how many …?"
             name = re.sub(r"['’]s$", "", entity.text)
             edits = [_Edit(0, 1, f"For {name}, {question[0].lower()}")]
     else:
-        tokens = _tag(question)
-        phrase = _zh_switch(tokens)
-        if phrase:
-            return _switch(previous, question[phrase[0].start : phrase[-1].end])
-        edits = _zh_edits(tokens, context)
+        edits = _zh_edits(_tag(question), context)
     rewritten = _apply(question, edits, language)
     return rewritten if rewritten != question else None
 

@@ -12,7 +12,7 @@ from .answer.answerer import ExtractiveAnswerer
 from .answering import Answerer, Draft
 from .chinese import detect_language
 from .chunking import ChunkingParams
-from .condense import condense
+from .condense import condense, switched_to
 from .embedders import EmbedderChoice, choose_embedder, embedder_for_index
 from .embedding import Embedder
 from .errors import AiqaError, IndexStateError, QuestionError, SettingsError
@@ -206,7 +206,13 @@ class Pipeline:
         asked = rewritten or question
         query = make_query(asked, self.index.lexicon if detect_language(asked) == "en" else None)
         # The answer is in the language the user asked in, whatever the carried-over words are in.
-        query = replace(query, language=detect_language(question), follow_up=rewritten is not None)
+        switched = switched_to(question) if rewritten else None
+        query = replace(
+            query,
+            language=detect_language(question),
+            follow_up=rewritten is not None,
+            switched=make_query(switched, self.index.lexicon).terms if switched else (),
+        )
         retrieved = self.retriever().retrieve(query, max(k, RETRIEVED_SHOWN))
         draft = None
         for event in chosen.stream(query, retrieved[:k]):

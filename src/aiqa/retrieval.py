@@ -31,8 +31,10 @@ class Query:
     normalized: str
     language: Language
     terms: tuple[Term, ...]
-    # Rewritten from the conversation (condense.py): its answer must hold the kind of thing it asks for.
+    # Rewritten from the conversation (condense.py): its answer must hold the kind of thing it asks
+    # for, and after an entity switch ("那X呢？") name X, one of these terms.
     follow_up: bool = False
+    switched: tuple[Term, ...] = ()
 
     @property
     def tokens(self) -> list[str]:

@@ -101,8 +101,16 @@ class ExtractiveAnswerer:
         # A follow-up carries its subject's words in from the conversation, so a sentence about the
         # subject covers it well whether or not it gives the detail asked (see FOLLOW_UP_KINDS).
         if answerable and query.follow_up:
-            chosen = companions(ranked, self.model.companion_ratio)
-            answerable = not lacks_asked_kind(terms, [c.normalized for c in chosen])
+            quoted = companions(ranked, self.model.companion_ratio)
+            # After "那X呢？" a quote that never names X, nor the sentence before it ("X…。该局…"),
+            # is about the entity asked before.
+            place = {(c.passage_rank, c.position): c for c in found}
+            before = [place.get((c.passage_rank, c.position - 1)) for c in quoted]
+            named = [c.normalized for c in [*quoted, *before] if c is not None]
+            names_switched = not query.switched or any(
+                form in text for term in query.switched for form in term.forms for text in named
+            )
+            answerable = names_switched and not lacks_asked_kind(terms, [c.normalized for c in quoted])
         return Decision(probability, answerable, ranked, terms)
 
     def answer(self, query: Query, passages: list[Passage]) -> Draft:
