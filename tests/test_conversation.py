@@ -180,6 +180,16 @@ def test_a_short_english_question_naming_nothing_gets_the_entity() -> None:
         == "For Luzhou, how many data products have been listed so far?"
     )
     assert condense("How many data products has Luzhou listed?", earlier) is None
+    assert (
+        condense("And how many large models passed the CAC filing?", earlier)
+        == "For Luzhou, how many large models passed the CAC filing?"
+    )
+
+
+def test_a_follow_up_continues_the_earlier_question_it_shares_a_noun_with() -> None:
+    earlier = ["泸州市人工智能局的工作重点是什么？", "赣州市有多少家制造企业？"]
+    assert condense("它的局长是谁？", earlier) == "赣州市的局长是谁？"
+    assert condense("工作重点由谁提出？", earlier) == "泸州市人工智能局的工作重点由谁提出？"
 
 
 def test_conversational_gold_rows_are_asked_after_their_history(real_pipeline: Pipeline) -> None:

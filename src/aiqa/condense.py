@@ -120,6 +120,7 @@ _EN_POSSESSIVE = {"its", "their", "his", "her"}
 _EN_SWITCH = re.compile(
     r"^\s*(?:and|what about|how about)\s+(?:in\s+|for\s+)?(?P<x>[^?？]+?)\s*[?？.]?\s*$", re.I
 )
+_EN_AND = re.compile(r"^\s*and\s+(?=(?:what|when|who|whom|which|where|how|why|whose)\b)", re.IGNORECASE)
 _EN_POSSESSOR = re.compile(r"^(.+?)['’]s(?:\s+(.+))?$")
 _EN_QUESTION_WORD = re.compile(r"\b(?:what|when|who|whom|which|where|how|why|whose)\b", re.I)
 # A name in an English question: capitalized words (with "of", "and", "the" and parentheses between
@@ -250,6 +251,13 @@ def _adds_nothing_new(question: str, earlier: Sequence[str], rewritten: str) -> 
     return all(normalize(word) in source for word in [*names, *numbers])
 
 
+def _nouns(text: str) -> set[str]:
+    """The common nouns of two or more characters (normalized), or English words of four letters."""
+    if detect_language(text) == "en":
+        return {w.lower() for w in re.findall(r"[A-Za-z]{4,}", text)} - _EN_FUNCTION_WORDS
+    return {normalize(t.text) for t in _tag(text) if t.nominal and not t.proper and len(t.text) > 1}
+
+
 def switched_to(question: str) -> str | None:
     """The new entity of an entity switch ("那X呢？", "and X?"), as the question writes it."""
     if detect_language(question) == "en":
@@ -260,12 +268,13 @@ def switched_to(question: str) -> str | None:
 
 def _rewrite(question: str, resolved: list[str], answer: Answerer | None = None) -> str | None:
     """The code path: the follow-up with the conversation's entity or attribute carried over."""
-    for previous in reversed(resolved):
-        entity = _entity(previous)
-        if entity is not None:
-            break
-    else:
+    named = [(turn, e) for turn in reversed(resolved) if (e := _entity(turn)) is not None]
+    if not named:
         return None
+    # "指导意见的文号是多少？" after a question about a 指导意见 and then another: the turn sharing
+    # a noun with the follow-up is the one it continues.
+    nouns = _nouns(question)
+    previous, entity = next(((t, e) for t, e in named if nouns & _nouns(t)), named[0])
     new = switched_to(question)
     if new:
         return _switch(previous, new)
@@ -276,7 +285,9 @@ def _rewrite(question: str, resolved: list[str], answer: Answerer | None = None)
         if not edits and _en_missing_subject(question):
             # "How many data products have been listed so far?" → "For Ningbo, how many …?"
             name = re.sub(r"['’]s$", "", entity.text)
-            edits = [_Edit(0, 1, f"For {name}, {question[0].lower()}")]
+            opening = _EN_AND.match(question)
+            end = opening.end() if opening else 0
+            edits = [_Edit(0, end + 1, f"For {name}, {question[end].lower()}")]
     else:
         edits = _zh_edits(_tag(question), context)
     rewritten = _apply(question, edits, language)
@@ -688,7 +699,10 @@ def _en_switch(question: str) -> str | None:
 
 
 def _en_missing_subject(question: str) -> bool:
-    """A short English question naming nothing ("In which cities exactly?")."""
+    """A short English question naming nothing ("In which cities exactly?"), or one that opens
+    with "and" ("And how many large models passed the CAC filing?")."""
+    if _EN_AND.match(question):
+        return True
     names = [_strip_function_words(m.group()) for m in _EN_NAME.finditer(question)]
     return (
         not any(names)
