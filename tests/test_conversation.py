@@ -151,6 +151,11 @@ def test_a_follow_up_s_he_is_the_person_the_pipeline_answered_before(real_pipeli
     assert name and name in first.answer and "局" not in name
 
 
+def test_an_earlier_question_too_long_to_ask_names_no_one(real_pipeline: Pipeline) -> None:
+    answer = real_pipeline.ask("他把数据比作什么？", history=["谁" + "温州" * 1500 + "？"])
+    assert answer.question == "他把数据比作什么？"
+
+
 def test_self_contained_questions_are_never_rewritten() -> None:
     sets = [
         DEV_QUESTIONS,

@@ -175,7 +175,10 @@ class Pipeline:
 
         @cache
         def answer(question: str) -> str | None:
-            reply = self.ask(question, k, answerer="extractive")
+            try:
+                reply = self.ask(question, k, answerer="extractive")
+            except QuestionError:  # an earlier turn too long to ask names nothing to refer to
+                return None
             return reply.answer if reply.answerable else None
 
         return answer
