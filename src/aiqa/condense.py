@@ -47,9 +47,9 @@ MAX_TURNS = 6
 # has 10); no value up to 20 rewrites any question of eval/dev.jsonl or eval/extra.jsonl asked after
 # another one.
 MISSING_SUBJECT_MAX_CHARS = 12
-# The same for an English question naming nothing ("How many data products have been listed so
-# far?" has 9 words). No value up to 12 rewrites an English question of eval/dev.jsonl or
-# eval/extra.jsonl asked after another one; 10 leaves room.
+# The same for an English question naming nothing ("How many members have signed up so far?" has
+# 8 words; the English ellipses of eval/conversations-tune.jsonl have up to 9). No value up to 20
+# rewrites an English question of eval/dev.jsonl, extra.jsonl or heldout*.jsonl asked after another.
 EN_MISSING_SUBJECT_MAX_WORDS = 10
 
 # An LLM rewrite may be this many times as long as what it can legitimately hold (the question with
@@ -76,7 +76,7 @@ _PERSONAL = {"它", "它们", "他", "他们", "她", "她们"}
 _PERSON_REFERENCES = {"他", "他们", "她", "她们"}
 _EN_PERSON_REFERENCES = {"he", "him", "his", "she", "her"}
 # Earlier questions whose answer names what a later 他 or 该区 refers to.
-_ASKS_WHO = re.compile(r"谁|哪位|何人|\bwho(?:m|se)?\b", re.IGNORECASE)
+_ASKS_WHO = re.compile(r"谁|哪位|何人|什么名字|叫什么|姓名|\bwho(?:m|se)?\b|\bname\b", re.IGNORECASE)
 _ASKS_WHICH = re.compile(r"哪|什么|\bwhich\b|\bwhat\b|\bwhere\b", re.IGNORECASE)
 _PLACES = {"这里", "那里", "这儿", "那儿", "此地", "该地", "当地", "本地"}
 _DEFINITION = re.compile(r"^(?:什么是|什麼是|何为|何為|何谓|何謂)")
@@ -271,7 +271,7 @@ def _rewrite(question: str, resolved: list[str], answer: Answerer | None = None)
     named = [(turn, e) for turn in reversed(resolved) if (e := _entity(turn)) is not None]
     if not named:
         return None
-    # "指导意见的文号是多少？" after a question about a 指导意见 and then another: the turn sharing
+    # "实施方案的编号是什么？" after a question about a 实施方案 and then another: the turn sharing
     # a noun with the follow-up is the one it continues.
     nouns = _nouns(question)
     previous, entity = next(((t, e) for t, e in named if nouns & _nouns(t)), named[0])
@@ -283,7 +283,7 @@ def _rewrite(question: str, resolved: list[str], answer: Answerer | None = None)
     if language == "en":
         edits = [_en_edit(match, context) for match in _en_anaphors(question)]
         if not edits and _en_missing_subject(question):
-            # "How many data products have been listed so far?" → "For Ningbo, how many …?"
+            # "How many members have signed up so far?" → "For Luzhou, how many …?"
             name = re.sub(r"['’]s$", "", entity.text)
             opening = _EN_AND.match(question)
             end = opening.end() if opening else 0
@@ -356,7 +356,7 @@ def _zh_anaphors(tokens: list[_Token]) -> list[_Token]:
         # "温州哪位官员…把数据比作它消耗的能源", "温州…披露当地…": a name earlier in the question is
         # what it refers to.
         named_before = any(t.proper for t in tokens[:i])
-        # "政府在一些项目里既当…，文章认为它…": a clause before it with a noun of its own, too.
+        # "园区既当服务者又当出资人，报告认为它…": a clause before it with a noun of its own, too.
         breaks = [j for j, t in enumerate(tokens[:i]) if t.text in _CLAUSE_END]
         named_before = named_before or bool(breaks and any(t.nominal for t in tokens[: breaks[0]]))
         if text in _PLACES:
@@ -375,8 +375,8 @@ def _zh_anaphors(tokens: list[_Token]) -> list[_Token]:
         if text in _NOT_ANAPHOR or _INTERROGATIVE.search(text) or named_before:
             continue
         # A demonstrative described in its own question is not the conversation's: after a
-        # modifier ("…的那座城市", "2020年那份调研", "国地中心那位…") or with a clause between it and
-        # its noun ("那篇关于…的建议", "那场让人们…的对决").
+        # modifier ("…的那座城市", "2018年那份规划", "研究院那位…") or with a clause between it and
+        # its noun ("那篇关于…的文章", "那场让观众…的比赛").
         if i > 0 and (
             tokens[i - 1].text == "的" or tokens[i - 1].tag in {"t", "m", "mq"} or tokens[i - 1].nominal
         ):
@@ -384,7 +384,7 @@ def _zh_anaphors(tokens: list[_Token]) -> list[_Token]:
         phrase = _phrase_after(tokens, i)
         if _measured(tokens, i) and not phrase:
             continue
-        # "按那份广西数据产业建议": a phrase naming its own subject.
+        # "按那份四川数据产业规划": a phrase naming its own subject.
         if any(t.proper for t in phrase):
             continue
         found.append(token)
@@ -472,8 +472,8 @@ def _people(text: str) -> list[str]:
 
 
 def _names_ending(text: str, head: str) -> list[str]:
-    """The names in a text that end in the head noun's last character: 南京雨花台区 for 区 in
-    "南京雨花台区人工智能发展局揭牌成立", the report's title for 报告."""
+    """The names in a text that end in the head noun's last character: 泸州市江阳区 for 区 in
+    "泸州市江阳区人工智能局揭牌成立", the report's title for 报告."""
     if detect_language(text) == "en":
         return []
     tokens = _unknown_words(_tag(text))
@@ -533,7 +533,7 @@ def _demonstrative_edit(token: _Token, tokens: list[_Token], context: _Context) 
             following = next((t for t in tokens if t.start == following.end), None)
         if following is not None and following.nominal:
             head, end = to_simplified(following.text), following.end
-    # A quoted entity (“新兴产业局”) ends in its head noun inside the quotes.
+    # A quoted entity (“未来产业局”) ends in its head noun inside the quotes.
     if head and _bare(to_simplified(entity)).endswith(head[-1]):
         return _Edit(token.start, end, entity)
     headed = context.headed(head) if head else None
@@ -662,7 +662,7 @@ def _switch(previous: str, new: str) -> str | None:
         only_places = all(t.place for t in _content(_tag(new)))
     old = entity.text
     if only_places:
-        # "安徽呢？" after a question whose entity opens with no place ("浙江省已公布的《…》中…"):
+        # "四川呢？" after a question whose entity opens with no place ("浙江省公布的《发展规划》中…"):
         # the place the previous question names is what switches.
         old = entity.places or _first_place(previous) or entity.text
     language = detect_language(previous)
@@ -699,8 +699,8 @@ def _en_switch(question: str) -> str | None:
 
 
 def _en_missing_subject(question: str) -> bool:
-    """A short English question naming nothing ("In which cities exactly?"), or one that opens
-    with "and" ("And how many large models passed the CAC filing?")."""
+    """A short English question naming nothing ("In which years exactly?"), or one that opens with
+    "and" ("And how many patents were granted?")."""
     if _EN_AND.match(question):
         return True
     names = [_strip_function_words(m.group()) for m in _EN_NAME.finditer(question)]
