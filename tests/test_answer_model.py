@@ -18,7 +18,7 @@ from aiqa.answer.features import (
     SENTENCE_FEATURES,
     candidates,
     kinds_held,
-    lacks_asked_kind,
+    kinds_lacking,
     question_features,
     question_terms,
     sentence_features,
@@ -91,17 +91,18 @@ def test_a_kind_the_question_itself_names_does_not_count_as_held(small: Pipeline
 
 def test_an_asked_kind_is_lacking_unless_a_text_holds_one_beyond_the_question(small: Pipeline) -> None:
     terms = question_terms(make_query("青田港务局有多少名工作人员？"), small.index.idf)
-    assert lacks_asked_kind(terms, [normalize("青田港务局是青田县管理港口事务的机构。")])
+    assert kinds_lacking(terms, [normalize("青田港务局是青田县管理港口事务的机构。")]) == ("number",)
     # A date's digits are no count.
-    assert lacks_asked_kind(terms, [normalize("青田港务局于2019年3月成立。")])
-    assert not lacks_asked_kind(
-        terms, [normalize("青田港务局于2019年3月成立。"), normalize("共有工作人员35名。")]
+    assert kinds_lacking(terms, [normalize("青田港务局于2019年3月成立。")]) == ("number",)
+    assert (
+        kinds_lacking(terms, [normalize("青田港务局于2019年3月成立。"), normalize("共有工作人员35名。")])
+        == ()
     )
     who = question_terms(make_query("青田港务局的首任局长是谁？"), small.index.idf)
-    assert not lacks_asked_kind(who, [normalize("首任局长是林海峰。")])
+    assert kinds_lacking(who, [normalize("首任局长是林海峰。")]) == ()
     # A question asking for no date, count or person lacks nothing.
     what = question_terms(make_query("青田港务局管理什么？"), small.index.idf)
-    assert not lacks_asked_kind(what, [normalize("松阳茶叶博物馆收藏了各地的茶具。")])
+    assert kinds_lacking(what, [normalize("松阳茶叶博物馆收藏了各地的茶具。")]) == ()
 
 
 def test_a_follow_up_whose_answer_lacks_the_asked_kind_is_refused(small: Pipeline) -> None:
@@ -109,13 +110,14 @@ def test_a_follow_up_whose_answer_lacks_the_asked_kind_is_refused(small: Pipelin
     founded = small.ask("它是什么时候成立的？", history=history)
     assert founded.rewritten and founded.answerable and "2019年3月" in founded.answer
     # The same sentences that say what the bureau manages hold no budget; asked as a follow-up,
-    # the question is refused whatever the model's probability.
+    # the question is refused whatever the model's probability, and says why.
     query = dataclasses.replace(make_query("青田港务局每年的预算是多少？"), follow_up=True)
     passages = small.retriever().retrieve(query, 5)
     always = ExtractiveAnswerer(small.index.idf, small.index.manifest.embedder.id, threshold=0.0)
     decision = always.decide(query, passages)
     assert not any("预算" in c.text for c, _ in decision.ranked)
-    assert not decision.answerable
+    assert not decision.answerable and decision.lacking == ("number",)
+    assert always.answer(query, passages).notices == ["找到的句子没有给出所问的数字。"]
     assert always.decide(dataclasses.replace(query, follow_up=False), passages).answerable
 
 
@@ -123,16 +125,22 @@ def test_an_entity_switch_answered_about_another_entity_is_refused(small: Pipeli
     history = ["青田港务局有多少名工作人员？"]
     switched = small.ask("那松阳呢？", history=history)
     assert switched.rewritten and "松阳" in switched.rewritten and not switched.answerable
+    assert switched.notices == ["找到的句子没有提到“松阳”。"]
     # The count is there, about Qingtian's bureau: quoted only when the switch is not checked.
     query = dataclasses.replace(
-        make_query(switched.rewritten), follow_up=True, switched=make_query("松阳").terms
+        make_query(switched.rewritten),
+        follow_up=True,
+        switched="松阳",
+        switched_terms=make_query("松阳").terms,
     )
     passages = small.retriever().retrieve(query, 5)
     always = ExtractiveAnswerer(small.index.idf, small.index.manifest.embedder.id, threshold=0.0)
     assert not always.decide(query, passages).answerable
-    assert always.decide(dataclasses.replace(query, switched=()), passages).answerable
+    assert always.decide(dataclasses.replace(query, switched="", switched_terms=()), passages).answerable
     back = small.ask("那青田港务局呢？", history=["松阳茶叶博物馆有多少名工作人员？"])
     assert back.answerable and "35名" in back.answer
+    english = small.ask("And Songyang?", history=["How many staff does 青田港务局 have?"])
+    assert not english.answerable and english.notices == ["The sentences found do not mention Songyang."]
 
 
 def question_row(pipeline: Pipeline, question: str) -> dict[str, float]:

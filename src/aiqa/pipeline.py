@@ -214,7 +214,8 @@ class Pipeline:
             query,
             language=detect_language(question),
             follow_up=rewritten is not None,
-            switched=make_query(switched, self.index.lexicon).terms if switched else (),
+            switched=switched or "",
+            switched_terms=make_query(switched, self.index.lexicon).terms if switched else (),
         )
         retrieved = self.retriever().retrieve(query, max(k, RETRIEVED_SHOWN))
         draft = None

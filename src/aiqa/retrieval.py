@@ -32,9 +32,10 @@ class Query:
     language: Language
     terms: tuple[Term, ...]
     # Rewritten from the conversation (condense.py): its answer must hold the kind of thing it asks
-    # for, and after an entity switch ("那X呢？") name X, one of these terms.
+    # for, and after an entity switch ("那X呢？") name X (as written), one of its terms.
     follow_up: bool = False
-    switched: tuple[Term, ...] = ()
+    switched: str = ""
+    switched_terms: tuple[Term, ...] = ()
 
     @property
     def tokens(self) -> list[str]:

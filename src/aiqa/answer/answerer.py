@@ -24,7 +24,7 @@ from .features import (
     QuestionTerms,
     candidates,
     kinds_held,
-    lacks_asked_kind,
+    kinds_lacking,
     matched,
     question_features,
     question_terms,
@@ -44,6 +44,23 @@ UNKNOWN_NAME_NOTICES = {
     "zh-Hant": "語料中沒有出現「{}」。",
     "en": "The corpus never names {}.",
 }
+# Why a follow-up is refused: what it asks for is not in the sentences found, or they are about
+# another entity than the one switched to.
+LACKING_NOTICES = {
+    "zh-Hans": "找到的句子没有给出所问的{}。",
+    "zh-Hant": "找到的句子沒有給出所問的{}。",
+    "en": "The sentences found give no {} for this question.",
+}
+KIND_WORDS = {
+    "date": {"zh-Hans": "日期", "zh-Hant": "日期", "en": "date"},
+    "number": {"zh-Hans": "数字", "zh-Hant": "數字", "en": "number"},
+    "person": {"zh-Hans": "人名", "zh-Hant": "人名", "en": "person"},
+}
+UNNAMED_NOTICES = {
+    "zh-Hans": "找到的句子没有提到“{}”。",
+    "zh-Hant": "找到的句子沒有提到「{}」。",
+    "en": "The sentences found do not mention {}.",
+}
 
 
 @dataclass(frozen=True)
@@ -54,6 +71,8 @@ class Decision:
     answerable: bool
     ranked: list[tuple[Candidate, float]]  # candidates with their sentence probabilities, best first
     terms: QuestionTerms
+    lacking: tuple[str, ...] = ()  # a follow-up's asked kinds no quote holds
+    unnamed: str = ""  # the entity a follow-up switched to, named by no quote
 
 
 class ExtractiveAnswerer:
@@ -98,6 +117,7 @@ class ExtractiveAnswerer:
         order = np.argsort(-logits, kind="stable")
         ranked = [(found[i], float(sentence_probabilities[i])) for i in order]
         answerable = bool(found) and probability >= self.threshold and not terms.unknown_names
+        lacking, unnamed = (), ""
         # A follow-up carries its subject's words in from the conversation, so a sentence about the
         # subject covers it well whether or not it gives the detail asked (see FOLLOW_UP_KINDS).
         if answerable and query.follow_up:
@@ -107,19 +127,18 @@ class ExtractiveAnswerer:
             place = {(c.passage_rank, c.position): c for c in found}
             before = [place.get((c.passage_rank, c.position - 1)) for c in quoted]
             named = [c.normalized for c in [*quoted, *before] if c is not None]
-            names_switched = not query.switched or any(
-                form in text for term in query.switched for form in term.forms for text in named
-            )
-            answerable = names_switched and not lacks_asked_kind(terms, [c.normalized for c in quoted])
-        return Decision(probability, answerable, ranked, terms)
+            if query.switched_terms and not any(
+                form in text for term in query.switched_terms for form in term.forms for text in named
+            ):
+                unnamed = query.switched
+            lacking = kinds_lacking(terms, [c.normalized for c in quoted])
+            answerable = not unnamed and not lacking
+        return Decision(probability, answerable, ranked, terms, lacking, unnamed)
 
     def answer(self, query: Query, passages: list[Passage]) -> Draft:
         decision = self.decide(query, passages)
         if not decision.answerable:
-            notice = UNKNOWN_NAME_NOTICES[query.language]
-            return refusal(
-                query, [notice.format(as_written(query.text, n)) for n in decision.terms.unknown_names]
-            )
+            return refusal(query, _why(query, decision))
         return self._compose(query, self._chosen(decision), decision.terms, passages)
 
     def stream(self, query: Query, passages: list[Passage]) -> Iterator[str | Draft]:
@@ -150,6 +169,21 @@ class ExtractiveAnswerer:
             parts.append(f"{excerpt} [{n}]")
         citations = [citation_for(n, passages[rank], highlights[rank]) for rank, n in numbers.items()]
         return Draft(answer=" ".join(parts), answerable=True, citations=citations)
+
+
+def _why(query: Query, decision: Decision) -> list[str]:
+    """Notices saying why the question was refused, where a check (not the model) refused it."""
+    language = query.language
+    notices = [
+        UNKNOWN_NAME_NOTICES[language].format(as_written(query.text, n)) for n in decision.terms.unknown_names
+    ]
+    if decision.unnamed:
+        notices.append(UNNAMED_NOTICES[language].format(decision.unnamed))
+    elif decision.lacking:
+        separator = " / " if language == "en" else "、"
+        kinds = separator.join(KIND_WORDS[kind][language] for kind in decision.lacking)
+        notices.append(LACKING_NOTICES[language].format(kinds))
+    return notices
 
 
 def companions(ranked: list[tuple[Candidate, float]], ratio: float) -> list[Candidate]:

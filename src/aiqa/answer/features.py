@@ -399,12 +399,11 @@ def residual(terms: QuestionTerms, text: str) -> str:
 FOLLOW_UP_KINDS = ("date", "number", "person")
 
 
-def lacks_asked_kind(terms: QuestionTerms, texts: list[str]) -> bool:
-    """The question asks for a date, a count or a person and none of the (normalized) texts holds
-    one beyond the question's own words; a date's digits are no count."""
-    asked = [kind for kind in terms.asks if kind in FOLLOW_UP_KINDS]
-    if not asked:
-        return False
+def kinds_lacking(terms: QuestionTerms, texts: list[str]) -> tuple[str, ...]:
+    """The kinds the question asks for among a date, a count and a person, when none of the
+    (normalized) texts holds one beyond the question's own words (a date's digits are no count);
+    nothing when one does."""
+    asked = tuple(kind for kind in terms.asks if kind in FOLLOW_UP_KINDS)
     for text in texts:
         rest = residual(terms, text)
         dates = [match.span() for match in HOLDS["date"].finditer(rest)]
@@ -413,8 +412,8 @@ def lacks_asked_kind(terms: QuestionTerms, texts: list[str]) -> bool:
             if kind == "number":
                 spans = (s for s in spans if not any(start <= s[0] < end for start, end in dates))
             if next(iter(spans), None) is not None:
-                return False
-    return True
+                return ()
+    return asked
 
 
 def kinds_held(terms: QuestionTerms, text: str) -> set[str]:
