@@ -25,10 +25,10 @@ from aiqa.answer.features import (
 )
 from aiqa.answer.model import MODEL_FILES, load_model
 from aiqa.answering import REFUSALS
-from aiqa.chinese import detect_language, normalize
+from aiqa.chinese import detect_language, normalize, spells
 from aiqa.embedding import HashingEmbedder
 from aiqa.pipeline import Pipeline
-from aiqa.retrieval import make_query
+from aiqa.retrieval import Term, make_query
 from aiqa.settings import Settings
 
 from conftest import REPO
@@ -128,17 +128,19 @@ def test_an_entity_switch_answered_about_another_entity_is_refused(small: Pipeli
     assert switched.notices == ["找到的句子没有提到“松阳”。"]
     # The count is there, about Qingtian's bureau: quoted only when the switch is not checked.
     query = dataclasses.replace(
-        make_query(switched.rewritten),
-        follow_up=True,
-        switched="松阳",
-        switched_terms=make_query("松阳").terms,
+        make_query(switched.rewritten), follow_up=True, typed_names=(Term("松阳", ("松阳",)),)
     )
     passages = small.retriever().retrieve(query, 5)
     always = ExtractiveAnswerer(small.index.idf, small.index.manifest.embedder.id, threshold=0.0)
     assert not always.decide(query, passages).answerable
-    assert always.decide(dataclasses.replace(query, switched="", switched_terms=()), passages).answerable
+    assert always.decide(dataclasses.replace(query, typed_names=()), passages).answerable
     back = small.ask("那青田港务局呢？", history=["松阳茶叶博物馆有多少名工作人员？"])
     assert back.answerable and "35名" in back.answer
+    # A name the follow-up types, not only the entity it switches to; an English capitalized word
+    # that only glosses a common word (Bureau) is not looked for.
+    typed = small.ask("它在松阳有多少名工作人员？", history=["青田港务局是管理什么的机构？"])
+    assert not typed.answerable and typed.notices == ["找到的句子没有提到“松阳”。"]
+    assert spells("Songyang", "松阳") and spells("Suzhou", "蘇州") and not spells("Bureau", "署")
     english = small.ask("And Songyang?", history=["How many staff does 青田港务局 have?"])
     assert not english.answerable and english.notices == ["The sentences found do not mention Songyang."]
 

