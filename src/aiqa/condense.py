@@ -270,7 +270,7 @@ def names_typed(question: str) -> list[str]:
     return [t.text for t in _tag(question) if t.tag in _TYPED_NAME_TAGS]
 
 
-def switched_to(question: str) -> str | None:
+def _switched_to(question: str) -> str | None:
     """The new entity of an entity switch ("那X呢？", "and X?"), as the question writes it."""
     if detect_language(question) == "en":
         return _en_switch(question)
@@ -287,7 +287,7 @@ def _rewrite(question: str, resolved: list[str], answer: Answerer | None = None)
     # a noun with the follow-up is the one it continues.
     nouns = _nouns(question)
     previous, entity = next(((t, e) for t, e in named if nouns & _nouns(t)), named[0])
-    new = switched_to(question)
+    new = _switched_to(question)
     if new:
         return _switch(previous, new)
     context = _Context(entity.text, resolved, answer)

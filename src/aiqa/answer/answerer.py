@@ -44,8 +44,8 @@ UNKNOWN_NAME_NOTICES = {
     "zh-Hant": "語料中沒有出現「{}」。",
     "en": "The corpus never names {}.",
 }
-# Why a follow-up is refused: what it asks for is not in the sentences found, or they are about
-# another entity than the one switched to.
+# Why a follow-up is refused by a check (ExtractiveAnswerer.decide): the sentences found give no
+# thing of the kind it asks for, or do not name a name it typed.
 LACKING_NOTICES = {
     "zh-Hans": "找到的句子没有给出所问的{}。",
     "zh-Hant": "找到的句子沒有給出所問的{}。",
