@@ -173,9 +173,9 @@ def test_self_contained_questions_are_never_rewritten() -> None:
     assert condense("它的局长是谁？", []) is None
     # A demonstrative its own question describes, and a pronoun for a noun of an earlier clause.
     for question in (
-        "2020年那份调研里，泸州排在哪个梯队？",
+        "2018年那份规划里，泸州排在第几？",
         "那篇关于四川数据产业的建议提出了什么？",
-        "政府在一些项目里既当服务者又当出资人，文章认为它需要哪种能力？",
+        "园区既当服务者又当出资人，报告认为它需要哪种能力？",
     ):
         assert condense(question, [HAIZHU]) is None, question
 
