@@ -175,7 +175,7 @@ def test_self_contained_questions_are_never_rewritten() -> None:
     for question in (
         "2018年那份规划里，泸州排在第几？",
         "那篇关于四川数据产业的建议提出了什么？",
-        "园区既当服务者又当出资人，报告认为它需要哪种能力？",
+        "企业既当用户又当出资人，报告认为它需要哪种能力？",
     ):
         assert condense(question, [HAIZHU]) is None, question
 

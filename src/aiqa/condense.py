@@ -368,7 +368,7 @@ def _zh_anaphors(tokens: list[_Token]) -> list[_Token]:
         # "温州哪位官员…把数据比作它消耗的能源", "温州…披露当地…": a name earlier in the question is
         # what it refers to.
         named_before = any(t.proper for t in tokens[:i])
-        # "园区既当服务者又当出资人，报告认为它…": a clause before it with a noun of its own, too.
+        # "企业既当用户又当出资人，报告认为它…": a clause before it with a noun of its own, too.
         breaks = [j for j, t in enumerate(tokens[:i]) if t.text in _CLAUSE_END]
         named_before = named_before or bool(breaks and any(t.nominal for t in tokens[: breaks[0]]))
         if text in _PLACES:
