@@ -153,6 +153,14 @@ def test_a_follow_up_s_he_is_the_person_the_pipeline_answered_before(real_pipeli
     assert follow.answerable and name in follow.answer
 
 
+def test_a_switch_to_a_place_only_named_beside_the_quote_is_refused(real_pipeline: Pipeline) -> None:
+    # The sentence before the Haizhu director's names other cities; the quote names its own place,
+    # so it is about that place, not the one switched to.
+    switched = real_pipeline.ask("那扬州的呢？", history=["谁是海珠区人工智能发展局的局长？"])
+    assert switched.rewritten and "扬州" in switched.rewritten
+    assert not switched.answerable and switched.notices == ["找到的句子没有提到“扬州”。"]
+
+
 def test_an_earlier_question_too_long_to_ask_names_no_one(real_pipeline: Pipeline) -> None:
     answer = real_pipeline.ask("他把数据比作什么？", history=["谁" + "温州" * 1500 + "？"])
     assert answer.question == "他把数据比作什么？"

@@ -19,6 +19,7 @@ from ..chinese import normalize, to_simplified
 from ..models import Passage
 from ..retrieval import Query
 from .features import (
+    KNOWN_OR_REFUSED,
     Candidate,
     Idf,
     QuestionTerms,
@@ -30,6 +31,7 @@ from .features import (
     question_terms,
     sentence_features,
     share,
+    tagged_names,
 )
 from .model import AnswerModel, load_model
 
@@ -122,10 +124,15 @@ class ExtractiveAnswerer:
         # subject covers it well whether or not it gives the detail asked (see FOLLOW_UP_KINDS).
         if answerable and query.follow_up:
             quoted = companions(ranked, self.model.companion_ratio)
-            # After "那X呢？" a quote that never names X, nor the sentence before it ("X…。该局…"),
-            # is about the entity asked before; so for any name the follow-up typed.
+            # After "那X呢？" a quote that never names X is about the entity asked before; so for any
+            # name the follow-up typed. A quote naming no place or organization of its own may
+            # refer back to one in the sentence before it ("X…。该局…").
             place = {(c.passage_rank, c.position): c for c in found}
-            before = [place.get((c.passage_rank, c.position - 1)) for c in quoted]
+            before = [
+                place.get((c.passage_rank, c.position - 1))
+                for c in quoted
+                if not any(tag in KNOWN_OR_REFUSED for _, tag in tagged_names(c.normalized))
+            ]
             named = [c.normalized for c in [*quoted, *before] if c is not None]
             unnamed = next(
                 (
