@@ -289,7 +289,7 @@ def _rewrite(question: str, resolved: list[str], answer: Answerer | None = None)
     previous, entity = next(((t, e) for t, e in named if nouns & _nouns(t)), named[0])
     new = _switched_to(question)
     if new:
-        return _switch(previous, new)
+        return _switch(previous, entity, new)
     context = _Context(entity.text, resolved, answer)
     language = detect_language(question)
     if language == "en":
@@ -657,11 +657,8 @@ def _strip_function_words(name: str) -> str:
     return " ".join(words)
 
 
-def _switch(previous: str, new: str) -> str | None:
+def _switch(previous: str, entity: _Entity, new: str) -> str:
     """The previous question asked about `new`: its entity (or only its place names) replaced."""
-    entity = _entity(previous)
-    if entity is None:
-        return None
     if detect_language(new) == "en":
         # "And Zhejiang's governor?" after "Who is the governor of Jiangsu Province?": the asked
         # attribute is the previous question's, so only the possessor is new.
