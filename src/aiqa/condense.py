@@ -365,7 +365,7 @@ def _zh_anaphors(tokens: list[_Token]) -> list[_Token]:
     found = []
     for i, token in enumerate(tokens):
         text = to_simplified(token.text)
-        # "温州哪位官员…把数据比作它消耗的能源", "温州…披露当地…": a name earlier in the question is
+        # "温州哪位官员…把数据比作它消耗的能源", "泸州…介绍当地…": a name earlier in the question is
         # what it refers to.
         named_before = any(t.proper for t in tokens[:i])
         # "企业既当用户又当出资人，报告认为它…": a clause before it with a noun of its own, too.

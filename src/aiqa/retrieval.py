@@ -32,7 +32,7 @@ class Query:
     language: Language
     terms: tuple[Term, ...]
     # Rewritten from the conversation (condense.py): its answer must hold the kind of thing it asks
-    # for and name the names the follow-up itself typed ("那扬州呢？").
+    # for and name the names the follow-up itself typed ("那泸州呢？").
     follow_up: bool = False
     typed_names: tuple[Term, ...] = ()  # surface: the name as typed; forms: how a sentence names it
 
