@@ -122,6 +122,10 @@ def test_traditional_and_full_width_normalize_to_the_same_form() -> None:
         ("温州市人工智能局是什么时候成立的？", "zh-Hans"),
         ("廣州市海珠區人工智能發展局局長是誰？", "zh-Hant"),
         ("When did the 数安港 open?", "en"),
+        # English grammar around a long Chinese name; a Chinese question around an English title.
+        ("Who is the head of 泸州江阳数据科技(四川)有限公司?", "en"),
+        ("《How It Was Done In The Old Days》是哪个乐队的专辑？", "zh-Hans"),
+        ("OpenAI的CEO是谁？", "zh-Hans"),
     ],
 )
 def test_question_language(question: str, language: str) -> None:

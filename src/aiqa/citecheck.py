@@ -19,8 +19,17 @@ from functools import cache
 from typing import Literal
 
 from .answering import REFUSALS, Draft, citation_for, refusal
-from .chinese import Language, detect_language, normalize, pinyin_readings, stopwords, words
-from .lexicon import lemmas
+from .chinese import (
+    NON_WORD,
+    Language,
+    char_bigrams,
+    detect_language,
+    normalize,
+    pinyin_readings,
+    stopwords,
+    words,
+)
+from .lexicon import MONTHS, lemmas
 from .models import Passage
 from .retrieval import Query
 
@@ -159,7 +168,6 @@ _SENTENCE = re.compile(
 )
 _CLAUSE_BREAK = re.compile(r"[,，;；:：]")
 _CONTENT = re.compile(r"[\u3400-\u9fffA-Za-z]")
-_UNIT_CHARS = re.compile(r"[^\w\u3400-\u9fff]+")
 _LATIN = re.compile(r"[a-z]+")
 _EN_NUMBERS = frozenset(
     [
@@ -184,31 +192,9 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _DATE = re.compile(r"\d{4}年\d{1,2}月(?:\d{1,2}日)?|\d{1,2}月\d{1,2}日")
 _SCALED = re.compile(r"(\d+(?:\.\d+)?)\s*(万|亿|thousand|million|billion)")
 _SCALE = {"万": 1e4, "亿": 1e8, "thousand": 1e3, "million": 1e6, "billion": 1e9}
-_MONTHS: dict[str, int] = {
-    name: index
-    for index, names in enumerate(
-        [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ],
-        start=1,
-    )
-    for name in names
-}
-
 # A month name counts as a number only next to a day or year ("May 2019", "27 May"), so the verb
 # "may" does not demand a 5 in the passage.
-_DATED_MONTH = re.compile(rf"\b({'|'.join(_MONTHS)})\b(?=\.?\s+\d)|(?<=\d\s)({'|'.join(_MONTHS)})\b")
+_DATED_MONTH = re.compile(rf"\b({'|'.join(MONTHS)})\b(?=\.?\s+\d)|(?<=\d\s)({'|'.join(MONTHS)})\b")
 
 
 @dataclass(frozen=True)
@@ -242,7 +228,7 @@ def is_refusal(answer: str) -> bool:
 
 
 def _bare(text: str) -> str:
-    return _UNIT_CHARS.sub("", normalize(text))
+    return NON_WORD.sub("", normalize(text))
 
 
 def check_answer(
@@ -361,7 +347,7 @@ class _Support:
         """The claim's units that a (normalized) passage sentence contains."""
         numbers = {f"#{n:g}" for n in _numbers(normalized)}
         if self.mode == "zh":
-            return self.units & (_bigrams(normalized) | numbers)
+            return self.units & (char_bigrams(normalized) | numbers)
         glossed = _glossed(normalized)
         return {u for u in self.units if u in numbers or any(form in glossed for form in _forms(u))}
 
@@ -387,7 +373,7 @@ class _Support:
         added = Added()
         if self.mode == "en":
             glossed = set().union(*(_glossed(text) for text in texts)) if texts else set()
-            content = {w for w in self.words if len(w) > 1 and w not in stopwords() and w not in _MONTHS}
+            content = {w for w in self.words if len(w) > 1 and w not in stopwords() and w not in MONTHS}
             unheld = {w for w in content if not set(_forms(w)) & glossed}
             # A capitalized word inside the sentence is a name: one the passages lack is a swapped
             # or invented entity (Geneva, Managua), not a paraphrase's word.
@@ -496,13 +482,13 @@ class _Support:
 
 def _instruction_units(instructions: str) -> set[str]:
     normalized = normalize(instructions)
-    return _bigrams(normalized) | set(_LATIN.findall(normalized))
+    return char_bigrams(normalized) | set(_LATIN.findall(normalized))
 
 
 def _repeats(claim: str, told: set[str]) -> bool:
     """Whether the sentence is (mostly) the instructions: their bigrams or English words."""
     normalized = normalize(claim)
-    units = set(_LATIN.findall(normalized)) if detect_language(claim) == "en" else _bigrams(normalized)
+    units = set(_LATIN.findall(normalized)) if detect_language(claim) == "en" else char_bigrams(normalized)
     units = {u for u in units if u not in stopwords()}
     return len(units) >= MIN_INSTRUCTION_UNITS and len(units & told) >= INSTRUCTION_SHARE * len(units)
 
@@ -726,21 +712,14 @@ def _sentences(passage: Passage) -> list[tuple[tuple[int, int], str]]:
     ]
 
 
-def _bigrams(normalized: str) -> set[str]:
-    runs = _UNIT_CHARS.split(normalized)
-    return {run[i : i + 2] for run in runs for i in range(max(len(run) - 1, 0))} | {
-        run for run in runs if len(run) == 1
-    }
-
-
 def _claim_units(normalized: str, mode: Literal["zh", "en"]) -> set[str]:
     """What a claim is checked on: its bigrams (or English content words) plus its numbers."""
     numbers = {f"#{n:g}" for n in _numbers(normalized)}
     if mode == "zh":
-        return _bigrams(normalized) | numbers
+        return char_bigrams(normalized) | numbers
     stop = stopwords()
     found = _LATIN.findall(normalized)
-    return {w for w in found if w not in stop and w not in _MONTHS and len(w) > 1} | numbers
+    return {w for w in found if w not in stop and w not in MONTHS and len(w) > 1} | numbers
 
 
 @cache
@@ -776,5 +755,5 @@ def _numbers(normalized: str) -> set[float]:
     text = re.sub(r"(?<=\d),(?=\d{3})", "", normalized)
     found = {float(n) for n in _NUMBER.findall(text)}
     found |= {round(float(n) * _SCALE[unit], 6) for n, unit in _SCALED.findall(text)}
-    found |= {float(_MONTHS[a or b]) for a, b in _DATED_MONTH.findall(text)}
+    found |= {float(MONTHS[a or b]) for a, b in _DATED_MONTH.findall(text)}
     return found

@@ -18,6 +18,29 @@ from pathlib import Path
 
 from .chinese import normalize, stopwords
 
+# English month names and abbreviations, with their numbers.
+MONTHS: dict[str, int] = {
+    name: index
+    for index, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+
 LEXICON_FILE = "lexicon.json"
 PER_KEY = 4
 _PARENS = re.compile(r"\([^)]*\)")
