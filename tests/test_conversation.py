@@ -143,6 +143,52 @@ def test_he_and_a_demonstrative_with_its_noun_refer_to_what_an_earlier_answer_na
     )
 
 
+def test_after_a_which_question_it_is_what_the_answer_names() -> None:
+    answers = {
+        "哪个城市最先设立了数据产业局？": "2026年2月，泸州市数据产业局揭牌，在全国率先设局。 [1]",
+        "哪家企业的负责人说效率提升了一半？": "据介绍，江阳数据科技有限公司负责人表示效率提升了一半。 [1]",
+        "Which city opened the first data bureau?": "2026年2月，泸州数据产业局揭牌，在全国率先设局。 [1]",
+        "四川省数据产业局设在哪个城市？": "四川省数据产业局设在泸州。 [1]",
+        # The quote answering the question is read first even when the answer lists another first.
+        "哪个区贡献了一半产值？": "成都高新区也在布局。 [1] 其中江阳区贡献了一半产值。 [1]",
+    }
+    answer = answers.get
+    assert (
+        condense("它的市长是谁？", ["哪个城市最先设立了数据产业局？"], answer=answer) == "泸州市的市长是谁？"
+    )
+    assert condense("该市有多少家数据企业？", ["哪个城市最先设立了数据产业局？"], answer=answer) == (
+        "泸州市有多少家数据企业？"
+    )
+    assert condense("它的负责人是谁？", ["哪家企业的负责人说效率提升了一半？"], answer=answer) == (
+        "江阳数据科技有限公司的负责人是谁？"
+    )
+    assert condense("该区的GDP是多少？", ["哪个区贡献了一半产值？"], answer=answer) == "江阳区的GDP是多少？"
+    assert (
+        condense("Who is its mayor?", ["Which city opened the first data bureau?"], answer=answer)
+        == "Who is 泸州's mayor?"
+    )
+    # A question opening with its own entity keeps it as what "它" means.
+    assert condense("它是哪年成立的？", ["四川省数据产业局设在哪个城市？"], answer=answer) == (
+        "四川省数据产业局是哪年成立的？"
+    )
+    # With no answer (refused, or no answerer), nothing is invented.
+    assert condense("它的市长是谁？", ["哪个城市最先设立了数据产业局？"]) is None
+
+
+def test_english_openers_and_months_are_no_names() -> None:
+    earlier = ["Who heads the data bureau of Luzhou?"]
+    people = {earlier[0]: "泸州市数据局局长林海峰表示，数据是新的能源。 [1]"}
+    assert (
+        condense("Since what year has he held that post?", earlier, answer=people.get)
+        == "Since what year has 林海峰 held that post?"
+    )
+    assert (
+        condense("What did that person compare data to?", earlier, answer=people.get)
+        == "What did 林海峰 compare data to?"
+    )
+    assert condense("Who spoke there?", ["What did Luzhou open on January 4?"]) == "Who spoke in Luzhou?"
+
+
 def test_a_follow_up_s_he_is_the_person_the_pipeline_answered_before(real_pipeline: Pipeline) -> None:
     earlier = "温州市人工智能局的副局长是哪位？"
     first = real_pipeline.ask(earlier)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from .chinese import (
     Language,
+    char_bigrams,
     detect_language,
     normalize,
     person_spans,
@@ -37,6 +38,7 @@ from .chinese import (
     tokenize,
 )
 from .errors import LLMError
+from .lexicon import MONTHS
 
 # Earlier turns looked at: an entity named further back than this is rarely what "它" means.
 MAX_TURNS = 6
@@ -74,11 +76,22 @@ _NOT_ANAPHOR = {"其他", "其它", "其余", "其实", "其次", "这样", "那
 _PERSONAL = {"它", "它们", "他", "他们", "她", "她们"}
 # Those that refer to a person (它 and "it" never do).
 _PERSON_REFERENCES = {"他", "他们", "她", "她们"}
-_EN_PERSON_REFERENCES = {"he", "him", "his", "she", "her"}
+_EN_PERSON_REFERENCES = {"he", "him", "his", "she", "her", "this person", "that person"}
 # Earlier questions whose answer names what a later 他 or 该区 refers to.
 _ASKS_WHO = re.compile(r"谁|哪位|何人|什么名字|叫什么|姓名|\bwho(?:m|se)?\b|\bname\b", re.IGNORECASE)
 _ASKS_WHICH = re.compile(r"哪|什么|\bwhich\b|\bwhat\b|\bwhere\b", re.IGNORECASE)
 _PLACES = {"这里", "那里", "这儿", "那儿", "此地", "该地", "当地", "本地"}
+# A which-question's interrogative determiner, and the words asking for a place; the generic nouns
+# of place a which-question asks for (what a place name in its answer fills).
+_ASKED_DETERMINER = re.compile(r"哪[个家座所位些]?|哪一[个家座所位]?|什么|何")
+_PLACES_ASKED = {"哪里", "哪儿", "何处", "何地"}
+_ZH_PLACE_HEADS = {"城市", "地方", "地区", "省份", "国家", "市", "省", "区", "县", "镇", "城"}
+_EN_ASKED = re.compile(
+    r"^\s*(?:(?:which|what)\s+(?!(?:is|was|are|were|did|does|do|has|have|had|can|could|will|would)\b)"
+    r"(?P<head>[a-z]+)\b|where\b)",
+    re.IGNORECASE,
+)
+_EN_PLACE_HEADS = {"city", "cities", "province", "provinces", "district", "districts", "county", "town", "place", "region", "country", "area"}  # fmt: skip
 _DEFINITION = re.compile(r"^(?:什么是|什麼是|何为|何為|何谓|何謂)")
 _DISCOURSE = {"那", "那么"}  # "so, then": opens a follow-up, refers to nothing itself
 # Measure words a demonstrative takes before its noun: 这份报告, 这支队伍, 该项政策.
@@ -111,7 +124,8 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百
 _EN_CAPITALIZED = re.compile(r"\b[A-Z][\w-]*")
 
 _EN_PRONOUN = re.compile(
-    r"\b(it|its|they|their|them|he|his|him|she|her|this|these|those|there)\b", re.IGNORECASE
+    r"\b((?:this|that)\s+person|it|its|they|their|them|he|his|him|she|her|this|these|those|there)\b",
+    re.IGNORECASE,
 )
 _EN_EXISTENTIAL = re.compile(
     r"\b(?:is|are|was|were|be|been)\s+there\b|\bthere\s+(?:is|are|was|were|be)\b", re.I
@@ -133,9 +147,12 @@ _EN_NAME = re.compile(
     r"(?:(?:\s+(?:of|and|for|the)\s+|\s*[(（]\s*|\s*[)）]\s*|\s+|’s\s+|'s\s+)"
     r"(?:[A-Z][\w’'-]*|[\u3400-\u9fff][\u3400-\u9fff()（）]*)[)）]?)*"
 )
+# Words a question opens with, capitalized there but no name ("Since when…", "According to…").
 _EN_FUNCTION_WORDS = {
     "what", "when", "who", "whom", "which", "where", "how", "why", "whose", "in", "on", "at", "the",
     "a", "an", "did", "does", "do", "is", "are", "was", "were", "and", "apart", "from", "for", "of",
+    "since", "by", "according", "to", "after", "before", "during", "until", "with", "within", "under",
+    "over", "between", "among", "about", "as", "besides", "through", "across", "if", "so",
 }  # fmt: skip
 
 
@@ -280,14 +297,14 @@ def _switched_to(question: str) -> str | None:
 
 def _rewrite(question: str, resolved: list[str], answer: Answerer | None = None) -> str | None:
     """The code path: the follow-up with the conversation's entity or attribute carried over."""
-    named = [(turn, e) for turn in reversed(resolved) if (e := _entity(turn)) is not None]
+    new = _switched_to(question)
+    named = [(turn, e) for turn in reversed(resolved) if (e := _topic(turn, answer, new is not None))]
     if not named:
         return None
     # "实施方案的编号是什么？" after a question about a 实施方案 and then another: the turn sharing
     # a noun with the follow-up is the one it continues.
     nouns = _nouns(question)
     previous, entity = next(((t, e) for t, e in named if nouns & _nouns(t)), named[0])
-    new = _switched_to(question)
     if new:
         return _switch(previous, entity, new)
     context = _Context(entity.text, resolved, answer)
@@ -464,7 +481,7 @@ class _Context:
             if named:
                 return named[-1]
             if self.answer is not None and _ASKS_WHICH.search(turn):
-                answer = self.answer(turn) or ""
+                answer = _best_quote(self.answer(turn) or "", turn)
                 new = [n for n in _names_ending(answer, head) if normalize(n) not in normalize(turn)]
                 if new:
                     return new[0]
@@ -495,6 +512,66 @@ def _names_ending(text: str, head: str) -> list[str]:
             if _bare(to_simplified(token.text)).endswith(head[-1]) and any(t.proper for t in run[: j + 1]):
                 names.append(text[run[0].start : token.end])
     return names
+
+
+def _topic(turn: str, answer: Answerer | None, switching: bool) -> _Entity | None:
+    """What a follow-up to this turn is about. "哪个城市最先设立人工智能局？" names no entity: what
+    "它" or "该市" then means is its answer. When a question opens with what it asks ("哪个城市举办
+    了X？"), that is its subject, and what a pronoun after it most likely means (its 市委书记 is the
+    city's, not X's). A switch needs an entity the earlier question names."""
+    if switching:
+        return _entity(turn)
+    return _answered(turn, answer, subject_only=True) or _entity(turn) or _answered(turn, answer)
+
+
+def _answered(question: str, answer: Answerer | None, subject_only: bool = False) -> _Entity | None:
+    """The name the answer to a which-question gives for what it asks, absent from the question: a
+    place for 哪个城市 / which city / where, a name ending in the asked noun (哪家公司 → …公司) or,
+    in English, an organization's. `subject_only`: only when the question opens with what it asks."""
+    asked = _asked(question)
+    if asked is None or answer is None or (subject_only and not asked.subject):
+        return None
+    text = _best_quote(answer(question) or "", question)
+    tokens = _unknown_words(_tag(text))
+    if asked.place:
+        # jieba's place tag, or a place suffix after two characters (城区 is a common noun).
+        places = [
+            text[run[0].start : run[-1].end]
+            for run in _runs(tokens, lambda t: t.tag == "ns" or (t.place and len(t.text) > 2))
+        ]
+        # 哪个区 is best answered by a name ending in 区.
+        names = [n for n in places if not asked.head.isascii() and n[-1] == asked.head[-1]] + places
+    else:
+        # A name ends in the asked noun (…有限公司 for 公司) or an organization's (…公司 for 企业).
+        ends = _NAME_END | ({asked.head[-1]} if asked.head and not asked.head.isascii() else set())
+        names = [
+            text[run[0].start : token.end]
+            for run in _runs(tokens, lambda t: t.nominal or t.proper)
+            for j, token in enumerate(run)
+            if j > 0 and to_simplified(token.text)[-1] in ends
+        ]
+    asked_in = normalize(question)
+    name = next((n for n in names if normalize(n) not in asked_in), None)
+    return _Entity(name, None) if name else None
+
+
+def _best_quote(answer: str, question: str) -> str:
+    """The quote of an answer sharing the most character pairs with the question (the answer reads
+    its quotes in document order, not the model's)."""
+    quotes = [q for q in _MARKER.split(answer) if q.strip()]
+    asked = char_bigrams(normalize(question))
+    return max(quotes, key=lambda q: len(char_bigrams(normalize(q)) & asked), default="")
+
+
+def _runs(tokens: list[_Token], keep: Callable[[_Token], bool]) -> list[list[_Token]]:
+    """The maximal runs of adjacent tokens that `keep` accepts."""
+    runs: list[list[_Token]] = [[]]
+    for token in tokens:
+        if keep(token):
+            runs[-1].append(token)
+        elif runs[-1]:
+            runs.append([])
+    return [run for run in runs if run]
 
 
 def _bare(name: str) -> str:
@@ -631,18 +708,58 @@ def _last_proper_run(tokens: list[_Token]) -> list[_Token] | None:
 
 
 def _proper_runs(tokens: list[_Token]) -> list[tuple[list[_Token], bool]]:
-    """The noun phrases holding a proper noun, each with whether a preposition governs it."""
+    """The noun phrases holding a proper noun, each with whether a preposition governs it. The noun
+    an interrogative governs is what is asked, not a name (jieba tags 哪个|城市 a place)."""
     runs: list[list[_Token]] = [[]]
     governed: list[bool] = [False]
+    asked: list[bool] = [False]
     for i, token in enumerate(tokens):
         if token.nominal or token.proper:
             if not runs[-1]:
                 governed[-1] = i > 0 and tokens[i - 1].tag == "p"
+                asked[-1] = _asks_which(tokens, i)
             runs[-1].append(token)
         elif runs[-1]:
             runs.append([])
             governed.append(False)
-    return [(r, g) for r, g in zip(runs, governed, strict=True) if any(t.proper for t in r)]
+            asked.append(False)
+    return [
+        (r, g) for r, g, a in zip(runs, governed, asked, strict=True) if not a and any(t.proper for t in r)
+    ]
+
+
+def _asks_which(tokens: list[_Token], i: int) -> bool:
+    """The noun at i is governed by 哪/什么 (哪个|城市, 哪|座|城市, 什么|公司)."""
+    j = i - 1
+    if j > 0 and tokens[j].text in _CLASSIFIERS and len(tokens[j].text) == 1:
+        j -= 1  # 哪|座
+    return j >= 0 and _ASKED_DETERMINER.fullmatch(to_simplified(tokens[j].text)) is not None
+
+
+@dataclass(frozen=True)
+class _Asked:
+    head: str  # the noun asked for: 城市, company; "" for 哪里 / where
+    place: bool  # a kind of place: its answer is a place name
+    subject: bool  # the question opens with it ("哪个城市最先…", "Which company's head…")
+
+
+def _asked(question: str) -> _Asked | None:
+    """What a which-question asks for: 哪个城市, 哪家公司, which city, what company, 哪里, where."""
+    # (An English question with a long Chinese name in it counts as Chinese: the pattern decides.)
+    match = _EN_ASKED.match(question)
+    if match is not None:
+        head = (match.group("head") or "").lower()
+        return _Asked(head, not head or head in _EN_PLACE_HEADS, bool(head))
+    if detect_language(question) == "en":
+        return None
+    tokens = _content(_tag(question))
+    for i, token in enumerate(tokens):
+        if to_simplified(token.text) in _PLACES_ASKED:
+            return _Asked("", True, False)
+        if (token.nominal or token.proper) and _asks_which(tokens, i):
+            head = to_simplified(token.text)
+            return _Asked(head, token.place or head in _ZH_PLACE_HEADS, not _content(tokens[: i - 1]))
+    return None
 
 
 def _title_after_suffix(token: _Token) -> bool:
@@ -651,8 +768,9 @@ def _title_after_suffix(token: _Token) -> bool:
 
 
 def _strip_function_words(name: str) -> str:
+    """A capitalized run without the question's opening words; a month ("January 4") is a date."""
     words = name.split()
-    while words and words[0].lower() in _EN_FUNCTION_WORDS:
+    while words and (words[0].lower() in _EN_FUNCTION_WORDS or words[0].lower() in MONTHS):
         words = words[1:]
     return " ".join(words)
 
@@ -732,7 +850,7 @@ def _en_anaphors(question: str) -> list[re.Match[str]]:
 
 
 def _en_edit(match: re.Match[str], context: _Context) -> _Edit:
-    word = match.group(1).lower()
+    word = " ".join(match.group(1).lower().split())
     entity = (context.person() if word in _EN_PERSON_REFERENCES else None) or context.entity
     if word in _EN_POSSESSIVE:
         replacement = entity + "'s"
