@@ -167,6 +167,11 @@ def test_after_a_which_question_it_is_what_the_answer_names() -> None:
         condense("Who is its mayor?", ["Which city opened the first data bureau?"], answer=answer)
         == "Who is 泸州's mayor?"
     )
+    # 这家企业 after 哪家企业…？ is the answer's company, not a name the question gives.
+    company = {"泸州市长林海峰多次提到哪家企业的增长？": "林海峰多次提到青禾能源的增长。 [1]"}
+    assert (
+        condense("这家企业是哪一年成立的？", list(company), answer=company.get) == "青禾能源是哪一年成立的？"
+    )
     # A question opening with its own entity keeps it as what "它" means.
     assert condense("它是哪年成立的？", ["四川省数据产业局设在哪个城市？"], answer=answer) == (
         "四川省数据产业局是哪年成立的？"

@@ -81,9 +81,10 @@ _EN_PERSON_REFERENCES = {"he", "him", "his", "she", "her", "this person", "that 
 _ASKS_WHO = re.compile(r"谁|哪位|何人|什么名字|叫什么|姓名|\bwho(?:m|se)?\b|\bname\b", re.IGNORECASE)
 _ASKS_WHICH = re.compile(r"哪|什么|\bwhich\b|\bwhat\b|\bwhere\b", re.IGNORECASE)
 _PLACES = {"这里", "那里", "这儿", "那儿", "此地", "该地", "当地", "本地"}
-# A which-question's interrogative determiner, and the words asking for a place; the generic nouns
-# of place a which-question asks for (what a place name in its answer fills).
-_ASKED_DETERMINER = re.compile(r"哪[个家座所位些]?|哪一[个家座所位]?|什么|何")
+# A which-question's interrogative determiner (哪位 asks for a person, which 他 finds; 什么 mostly
+# for a kind or a name, "叫什么名字"), and the words asking for a place; the generic nouns of place
+# a which-question asks for (what a place name in its answer fills).
+_ASKED_DETERMINER = re.compile(r"哪[个家座所些]?|哪一[个家座所]")
 _PLACES_ASKED = {"哪里", "哪儿", "何处", "何地"}
 _ZH_PLACE_HEADS = {"城市", "地方", "地区", "省份", "国家", "市", "省", "区", "县", "镇", "城"}
 _EN_ASKED = re.compile(
@@ -475,8 +476,14 @@ class _Context:
 
     def headed(self, head: str) -> str | None:
         """The latest name ending in the demonstrative's noun (该区 → …区), from a question or from
-        the answer to a which/what question."""
+        the answer to a which/what question; first from the answer when the question asked for
+        that noun (这家企业 after 哪家企业…？ is the answer's, not a 企业 the question names)."""
         for turn in reversed(self.resolved):
+            asked = _asked(turn)
+            if asked is not None and asked.head == head:
+                answered = _answered(turn, self.answer)
+                if answered is not None:
+                    return answered.text
             named = _names_ending(turn, head)
             if named:
                 return named[-1]
@@ -544,12 +551,15 @@ def _answered(question: str, answer: Answerer | None, subject_only: bool = False
     else:
         # A name ends in the asked noun (…有限公司 for 公司) or an organization's (…公司 for 企业).
         ends = _NAME_END | ({asked.head[-1]} if asked.head and not asked.head.isascii() else set())
+        runs = _runs(tokens, lambda t: t.nominal or t.proper)
         names = [
             text[run[0].start : token.end]
-            for run in _runs(tokens, lambda t: t.nominal or t.proper)
+            for run in runs
             for j, token in enumerate(run)
             if j > 0 and to_simplified(token.text)[-1] in ends
         ]
+        # Else a name without a suffix (麦田|能源: a person's tag on a company's name).
+        names += [text[run[0].start : run[-1].end] for run in runs if any(t.proper for t in run)]
     asked_in = normalize(question)
     name = next((n for n in names if normalize(n) not in asked_in), None)
     return _Entity(name, None) if name else None
@@ -729,7 +739,7 @@ def _proper_runs(tokens: list[_Token]) -> list[tuple[list[_Token], bool]]:
 
 
 def _asks_which(tokens: list[_Token], i: int) -> bool:
-    """The noun at i is governed by 哪/什么 (哪个|城市, 哪|座|城市, 什么|公司)."""
+    """The noun at i is governed by 哪 (哪个|城市, 哪|座|城市, 哪家|公司)."""
     j = i - 1
     if j > 0 and tokens[j].text in _CLASSIFIERS and len(tokens[j].text) == 1:
         j -= 1  # 哪|座
