@@ -180,6 +180,27 @@ def test_after_a_which_question_it_is_what_the_answer_names() -> None:
     assert condense("它的市长是谁？", ["哪个城市最先设立了数据产业局？"]) is None
 
 
+def test_a_year_the_conversation_names_is_carried_in() -> None:
+    earlier = ["2019年6月泸州发布了什么数据产业文件？"]
+    assert condense("同年宜宾发布的又是哪份规划？", earlier) == "2019年宜宾发布的又是哪份规划？"
+    assert condense("次年呢？", earlier) == "2020年6月泸州发布了什么数据产业文件？"
+    assert condense("那2022年的呢？", earlier) == "2022年6月泸州发布了什么数据产业文件？"
+    english = ["According to Luzhou's 2021 data report, how many data firms did Luzhou have that year?"]
+    assert condense("And the year before?", english) == (
+        "According to Luzhou's 2020 data report, how many data firms did Luzhou have that year?"
+    )
+    assert condense("Which plan did Yibin release that year?", ["In 2019, what did Luzhou publish?"]) == (
+        "Which plan did Yibin release in 2019?"
+    )
+    # From the answer to a when-question; a question with its own year is left alone.
+    founded = {"泸州市数据局是哪一年成立的？": "泸州市数据局于2024年3月挂牌。 [1]"}
+    assert (
+        condense("同年成立的还有哪些机构？", list(founded), answer=founded.get)
+        == "2024年成立的还有哪些机构？"
+    )
+    assert condense("《2021泸州数据报告》显示，当年泸州有多少家数据企业？", earlier) is None
+
+
 def test_english_openers_and_months_are_no_names() -> None:
     earlier = ["Who heads the data bureau of Luzhou?"]
     people = {earlier[0]: "泸州市数据局局长林海峰表示，数据是新的能源。 [1]"}

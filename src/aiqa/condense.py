@@ -93,6 +93,23 @@ _EN_ASKED = re.compile(
     re.IGNORECASE,
 )
 _EN_PLACE_HEADS = {"city", "cities", "province", "provinces", "district", "districts", "county", "town", "place", "region", "country", "area"}  # fmt: skip
+# Years a follow-up refers to without writing them, and how far each is from the year meant.
+_ZH_TEMPORAL = re.compile(r"同一年|同年|当年|那一年|那年|次年|翌年|第二年|前一年|上一年")
+_EN_TEMPORAL = re.compile(
+    r"(?P<on>\b(?:in|for|by)\s+)?\b(?:the same year|that year|the following year|the next year|"
+    r"the year before|the previous year)\b",
+    re.IGNORECASE,
+)
+_TEMPORAL_SHIFT = {
+    "次年": 1, "翌年": 1, "第二年": 1, "前一年": -1, "上一年": -1,
+    "the following year": 1, "the next year": 1, "the year before": -1, "the previous year": -1,
+}  # fmt: skip
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_YEAR_SWITCH = re.compile(
+    r"^\s*(?:那么?|and|what about|how about)?\s*(?:in\s+|for\s+)?(?P<year>(?:19|20)\d\d)\s*年?的?\s*呢?\s*[?.]?\s*$",
+    re.IGNORECASE,
+)
+_ASKS_WHEN = re.compile(r"什么时候|何时|哪一?年|哪天|哪一天|几月|\bwhen\b|\bwhat year\b|\bwhich year\b", re.I)
 _DEFINITION = re.compile(r"^(?:什么是|什麼是|何为|何為|何谓|何謂)")
 _DISCOURSE = {"那", "那么"}  # "so, then": opens a follow-up, refers to nothing itself
 # Measure words a demonstrative takes before its noun: 这份报告, 这支队伍, 该项政策.
@@ -223,6 +240,8 @@ def is_rewrite(question: str, earlier: Sequence[str], rewritten: str) -> bool:
 
 def leans_on_context(question: str) -> bool:
     """Whether the question refers to something only the conversation names."""
+    if _temporal_anaphors(question) or _YEAR_SWITCH.match(unicodedata.normalize("NFKC", question)):
+        return True
     if detect_language(question) == "en":
         return bool(_en_switch(question) or _en_anaphors(question) or _en_missing_subject(question))
     tokens = _tag(question)
@@ -297,7 +316,64 @@ def _switched_to(question: str) -> str | None:
 
 
 def _rewrite(question: str, resolved: list[str], answer: Answerer | None = None) -> str | None:
-    """The code path: the follow-up with the conversation's entity or attribute carried over."""
+    """The code path: the follow-up with the conversation's year, entity or attribute carried over."""
+    dated = _dated(question, resolved, answer)
+    rewritten = _carried(dated, resolved, answer) or dated
+    return rewritten if rewritten != question else None
+
+
+def _dated(question: str, resolved: list[str], answer: Answerer | None) -> str:
+    """同年 / 次年 / that year / the following year written as the year the conversation names: in
+    the latest earlier question naming one, or in the answer to a when-question."""
+    found = list(_temporal_anaphors(question))
+    if not found:
+        return question
+    year = _conversation_year(resolved, answer)
+    if year is None:
+        return question
+    english = detect_language(question) == "en"
+    for match in reversed(found):
+        shifted = year + _TEMPORAL_SHIFT.get(match.group().lower(), 0)
+        if english:
+            text = (match.group("on") or ("In " if match.start() == 0 else "in ")) + str(shifted)
+        else:
+            text = f"{shifted}年"
+        question = question[: match.start()] + text + question[match.end() :]
+    return question
+
+
+def _temporal_anaphors(question: str) -> list[re.Match[str]]:
+    """The year anaphors of a question that names no year of its own."""
+    if _YEAR.search(unicodedata.normalize("NFKC", question)):
+        return []
+    pattern = _EN_TEMPORAL if detect_language(question) == "en" else _ZH_TEMPORAL
+    return list(pattern.finditer(to_simplified(question)))
+
+
+def _conversation_year(resolved: list[str], answer: Answerer | None) -> int | None:
+    for turn in reversed(resolved):
+        years = _YEAR.findall(unicodedata.normalize("NFKC", turn))
+        if years:
+            return int(years[0])
+        if answer is not None and _ASKS_WHEN.search(turn):
+            for quote in _quotes_by_match(answer(turn) or "", turn):
+                years = _YEAR.findall(unicodedata.normalize("NFKC", quote))
+                if years:
+                    return int(years[0])
+    return None
+
+
+def _carried(question: str, resolved: list[str], answer: Answerer | None) -> str | None:
+    """The follow-up with the conversation's entity or attribute carried over, or None."""
+    # "那2018年呢？" / "And in 2018?": the latest question naming a year, asked of that year.
+    year = _YEAR_SWITCH.match(unicodedata.normalize("NFKC", question))
+    if year is not None:
+        dated = next((t for t in reversed(resolved) if _YEAR.search(unicodedata.normalize("NFKC", t))), None)
+        if dated is None:
+            return None
+        old = _YEAR.search(unicodedata.normalize("NFKC", dated))
+        assert old is not None
+        return dated[: old.start()] + year.group("year") + dated[old.end() :]
     new = _switched_to(question)
     named = [(turn, e) for turn in reversed(resolved) if (e := _topic(turn, answer, new is not None))]
     if not named:
@@ -566,11 +642,15 @@ def _answered(question: str, answer: Answerer | None, subject_only: bool = False
 
 
 def _best_quote(answer: str, question: str) -> str:
-    """The quote of an answer sharing the most character pairs with the question (the answer reads
-    its quotes in document order, not the model's)."""
+    return next(iter(_quotes_by_match(answer, question)), "")
+
+
+def _quotes_by_match(answer: str, question: str) -> list[str]:
+    """The quotes of an answer, those sharing the most character pairs with the question first (the
+    answer reads its quotes in document order, not the model's)."""
     quotes = [q for q in _MARKER.split(answer) if q.strip()]
     asked = char_bigrams(normalize(question))
-    return max(quotes, key=lambda q: len(char_bigrams(normalize(q)) & asked), default="")
+    return sorted(quotes, key=lambda q: -len(char_bigrams(normalize(q)) & asked))
 
 
 def _runs(tokens: list[_Token], keep: Callable[[_Token], bool]) -> list[list[_Token]]:
