@@ -213,6 +213,11 @@ def test_english_openers_and_months_are_no_names() -> None:
         == "What did 林海峰 compare data to?"
     )
     assert condense("Who spoke there?", ["What did Luzhou open on January 4?"]) == "Who spoke in Luzhou?"
+    # A possessor's acronym (GDP) is what it has, not part of its name.
+    assert (
+        condense("What does its five-year plan say?", ["What did Luzhou's GDP reach in 2025?"])
+        == "What does Luzhou's five-year plan say?"
+    )
 
 
 def test_a_follow_up_s_he_is_the_person_the_pipeline_answered_before(real_pipeline: Pipeline) -> None:

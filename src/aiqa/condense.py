@@ -157,6 +157,7 @@ _EN_SWITCH = re.compile(
 )
 _EN_AND = re.compile(r"^\s*and\s+(?=(?:what|when|who|whom|which|where|how|why|whose)\b)", re.IGNORECASE)
 _EN_POSSESSOR = re.compile(r"^(.+?)['’]s(?:\s+(.+))?$")
+_EN_TRAILING_ACRONYM = re.compile(r"['’]s\s+[A-Z]{2,5}$")
 _EN_QUESTION_WORD = re.compile(r"\b(?:what|when|who|whom|which|where|how|why|whose)\b", re.I)
 # A name in an English question: capitalized words (with "of", "and", "the" and parentheses between
 # them) or a run of Chinese characters.
@@ -730,8 +731,7 @@ class _Entity:
 def _entity(question: str) -> _Entity | None:
     """The entity a question is about: its first noun phrase holding a proper noun."""
     if detect_language(question) == "en":
-        names = [_strip_function_words(m.group()) for m in _EN_NAME.finditer(question)]
-        names = [n for n in names if n]
+        names = _en_names(question)
         if not names:
             return None
         name = max(names, key=len)
@@ -935,8 +935,22 @@ def _en_anaphors(question: str) -> list[re.Match[str]]:
         for m in _EN_PRONOUN.finditer(question)
         if not (m.group(1).lower() == "there" and any(s <= m.start() < e for s, e in existential))
         # "did Shenzhen's Longgang District unveil its …": a name earlier in the question is what it refers to.
-        and not any(_strip_function_words(n.group()) for n in _EN_NAME.finditer(question[: m.start()]))
+        and not _en_names(question[: m.start()])
     ]
+
+
+def _en_names(text: str) -> list[str]:
+    """The names an English text writes. A possessor's acronym before a common word is what it
+    has, not part of its name: "Wenzhou's GDP reached" names Wenzhou. (A bare one may be a name
+    doing something: "SMIC invested", "the UAE aimed".)"""
+    names = []
+    for match in _EN_NAME.finditer(text):
+        name = _strip_function_words(match.group())
+        if re.match(r"\s+[a-z]", text[match.end() :]):
+            name = _EN_TRAILING_ACRONYM.sub("", name)
+        if name:
+            names.append(name)
+    return names
 
 
 def _en_edit(match: re.Match[str], context: _Context) -> _Edit:
