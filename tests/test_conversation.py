@@ -14,6 +14,7 @@ import subprocess
 import sys
 import termios
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -107,16 +108,21 @@ def test_a_place_switch_keeps_the_kind_of_organization_and_other_shapes_are_left
     assert condense("什么是人工智能？", [wenzhou]) is None  # a definition names its own subject
 
 
+def quoting(answers: dict[str, list[str]]) -> Callable[[str], list[str]]:
+    """An earlier-answer lookup as the pipeline gives one: the quotes for a question, best first."""
+    return lambda question: answers.get(question, [])
+
+
 def test_he_and_a_demonstrative_with_its_noun_refer_to_what_an_earlier_answer_names() -> None:
     answers = {
-        "泸州市人工智能局副局长是谁？": "泸州市人工智能局副局长林海峰表示，要先做应用场景。 [1]",
-        "四川首个区级人工智能局在哪里成立？": "2026年3月，泸州市江阳区人工智能局揭牌成立。 [1]",
+        "泸州市人工智能局副局长是谁？": ["泸州市人工智能局副局长林海峰表示，要先做应用场景。"],
+        "四川首个区级人工智能局在哪里成立？": ["2026年3月，泸州市江阳区人工智能局揭牌成立。"],
     }
     asked: list[str] = []
 
-    def answer(question: str) -> str | None:
+    def answer(question: str) -> list[str]:
         asked.append(question)
-        return answers.get(question)
+        return answers.get(question, [])
 
     he = condense("他把数据比作什么？", ["泸州市人工智能局副局长是谁？"], answer=answer)
     assert he == "林海峰把数据比作什么？"
@@ -145,14 +151,14 @@ def test_he_and_a_demonstrative_with_its_noun_refer_to_what_an_earlier_answer_na
 
 def test_after_a_which_question_it_is_what_the_answer_names() -> None:
     answers = {
-        "哪个城市最先设立了数据产业局？": "2026年2月，泸州市数据产业局揭牌，在全国率先设局。 [1]",
-        "哪家企业的负责人说效率提升了一半？": "据介绍，江阳数据科技有限公司负责人表示效率提升了一半。 [1]",
-        "Which city opened the first data bureau?": "2026年2月，泸州数据产业局揭牌，在全国率先设局。 [1]",
-        "四川省数据产业局设在哪个城市？": "四川省数据产业局设在泸州。 [1]",
-        # The quote answering the question is read first even when the answer lists another first.
-        "哪个区贡献了一半产值？": "成都高新区也在布局。 [1] 其中江阳区贡献了一半产值。 [1]",
+        "哪个城市最先设立了数据产业局？": ["2026年2月，泸州市数据产业局揭牌，在全国率先设局。"],
+        "哪家企业的负责人说效率提升了一半？": ["据介绍，江阳数据科技有限公司负责人表示效率提升了一半。"],
+        "Which city opened the first data bureau?": ["2026年2月，泸州数据产业局揭牌，在全国率先设局。"],
+        "四川省数据产业局设在哪个城市？": ["四川省数据产业局设在泸州。"],
+        # The model's best quote is read first.
+        "哪个区贡献了一半产值？": ["其中江阳区贡献了一半产值。", "成都高新区也在布局。"],
     }
-    answer = answers.get
+    answer = quoting(answers)
     assert (
         condense("它的市长是谁？", ["哪个城市最先设立了数据产业局？"], answer=answer) == "泸州市的市长是谁？"
     )
@@ -168,9 +174,10 @@ def test_after_a_which_question_it_is_what_the_answer_names() -> None:
         == "Who is 泸州's mayor?"
     )
     # 这家企业 after 哪家企业…？ is the answer's company, not a name the question gives.
-    company = {"泸州市长林海峰多次提到哪家企业的增长？": "林海峰多次提到青禾能源的增长。 [1]"}
+    company = {"泸州市长林海峰多次提到哪家企业的增长？": ["林海峰多次提到青禾能源的增长。"]}
     assert (
-        condense("这家企业是哪一年成立的？", list(company), answer=company.get) == "青禾能源是哪一年成立的？"
+        condense("这家企业是哪一年成立的？", list(company), answer=quoting(company))
+        == "青禾能源是哪一年成立的？"
     )
     # A question opening with its own entity keeps it as what "它" means.
     assert condense("它是哪年成立的？", ["四川省数据产业局设在哪个城市？"], answer=answer) == (
@@ -193,9 +200,9 @@ def test_a_year_the_conversation_names_is_carried_in() -> None:
         "Which plan did Yibin release in 2019?"
     )
     # From the answer to a when-question; a question with its own year is left alone.
-    founded = {"泸州市数据局是哪一年成立的？": "泸州市数据局于2024年3月挂牌。 [1]"}
+    founded = {"泸州市数据局是哪一年成立的？": ["泸州市数据局于2024年3月挂牌。"]}
     assert (
-        condense("同年成立的还有哪些机构？", list(founded), answer=founded.get)
+        condense("同年成立的还有哪些机构？", list(founded), answer=quoting(founded))
         == "2024年成立的还有哪些机构？"
     )
     assert condense("《2021泸州数据报告》显示，当年泸州有多少家数据企业？", earlier) is None
@@ -203,13 +210,13 @@ def test_a_year_the_conversation_names_is_carried_in() -> None:
 
 def test_english_openers_and_months_are_no_names() -> None:
     earlier = ["Who heads the data bureau of Luzhou?"]
-    people = {earlier[0]: "泸州市数据局局长林海峰表示，数据是新的能源。 [1]"}
+    people = {earlier[0]: ["泸州市数据局局长林海峰表示，数据是新的能源。"]}
     assert (
-        condense("Since what year has he held that post?", earlier, answer=people.get)
+        condense("Since what year has he held that post?", earlier, answer=quoting(people))
         == "Since what year has 林海峰 held that post?"
     )
     assert (
-        condense("What did that person compare data to?", earlier, answer=people.get)
+        condense("What did that person compare data to?", earlier, answer=quoting(people))
         == "What did 林海峰 compare data to?"
     )
     assert condense("Who spoke there?", ["What did Luzhou open on January 4?"]) == "Who spoke in Luzhou?"

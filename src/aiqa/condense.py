@@ -28,7 +28,6 @@ from dataclasses import dataclass
 
 from .chinese import (
     Language,
-    char_bigrams,
     detect_language,
     normalize,
     person_spans,
@@ -65,9 +64,9 @@ REWRITE_SLACK_CHARS = 4
 
 # An LLM-backed rewriter: (question, earlier questions) -> the self-contained question.
 Rewriter = Callable[[str, list[str]], str]
-# What was answered to an earlier (self-contained) question, or None: "他" after "副局长是谁？"
-# is the person that answer names.
-Answerer = Callable[[str], str | None]
+# The sentences quoted in answer to an earlier (self-contained) question, the best first, or none:
+# "他" after "副局长是谁？" is the person that answer names.
+Answerer = Callable[[str], list[str]]
 
 _INTERROGATIVE = re.compile(r"谁|什么|哪|怎|几|何|多少|为啥")
 # Third-person pronouns and demonstratives; 其他/其余/其实 and the like are not references.
@@ -357,7 +356,7 @@ def _conversation_year(resolved: list[str], answer: Answerer | None) -> int | No
         if years:
             return int(years[0])
         if answer is not None and _ASKS_WHEN.search(turn):
-            for quote in _quotes_by_match(answer(turn) or "", turn):
+            for quote in answer(turn):
                 years = _YEAR.findall(unicodedata.normalize("NFKC", quote))
                 if years:
                     return int(years[0])
@@ -546,7 +545,7 @@ class _Context:
             if named:
                 return named[-1]
             if self.answer is not None and _ASKS_WHO.search(turn):
-                new = [n for n in _people(self.answer(turn) or "") if n not in normalize(turn)]
+                new = [n for quote in self.answer(turn) for n in _people(quote) if n not in normalize(turn)]
                 if new:
                     return new[0]
         return None
@@ -565,8 +564,10 @@ class _Context:
             if named:
                 return named[-1]
             if self.answer is not None and _ASKS_WHICH.search(turn):
-                answer = _best_quote(self.answer(turn) or "", turn)
-                new = [n for n in _names_ending(answer, head) if normalize(n) not in normalize(turn)]
+                quotes = self.answer(turn)
+                new = [
+                    n for q in quotes for n in _names_ending(q, head) if normalize(n) not in normalize(turn)
+                ]
                 if new:
                     return new[0]
         return None
@@ -615,7 +616,14 @@ def _answered(question: str, answer: Answerer | None, subject_only: bool = False
     asked = _asked(question)
     if asked is None or answer is None or (subject_only and not asked.subject):
         return None
-    text = _best_quote(answer(question) or "", question)
+    names = [name for quote in answer(question) for name in _answer_names(quote, asked)]
+    asked_in = normalize(question)
+    name = next((n for n in names if normalize(n) not in asked_in), None)
+    return _Entity(name, None) if name else None
+
+
+def _answer_names(text: str, asked: _Asked) -> list[str]:
+    """The names a quote gives of the kind a which-question asks for, likeliest first."""
     tokens = _unknown_words(_tag(text))
     if asked.place:
         # jieba's place tag, or a place suffix after two characters (城区 is a common noun).
@@ -623,8 +631,8 @@ def _answered(question: str, answer: Answerer | None, subject_only: bool = False
             text[run[0].start : run[-1].end]
             for run in _runs(tokens, lambda t: t.tag == "ns" or (t.place and len(t.text) > 2))
         ]
-        # 哪个区 is best answered by a name ending in 区.
-        names = [n for n in places if not asked.head.isascii() and n[-1] == asked.head[-1]] + places
+        # 哪个区 is best answered by the quote's name ending in 区 (雨花台区 over 南京).
+        names = sorted(places, key=lambda n: not to_simplified(n).endswith(asked.head[-1:] or "\0"))
     else:
         # A name ends in the asked noun (…有限公司 for 公司) or an organization's (…公司 for 企业).
         ends = _NAME_END | ({asked.head[-1]} if asked.head and not asked.head.isascii() else set())
@@ -637,21 +645,7 @@ def _answered(question: str, answer: Answerer | None, subject_only: bool = False
         ]
         # Else a name without a suffix (麦田|能源: a person's tag on a company's name).
         names += [text[run[0].start : run[-1].end] for run in runs if any(t.proper for t in run)]
-    asked_in = normalize(question)
-    name = next((n for n in names if normalize(n) not in asked_in), None)
-    return _Entity(name, None) if name else None
-
-
-def _best_quote(answer: str, question: str) -> str:
-    return next(iter(_quotes_by_match(answer, question)), "")
-
-
-def _quotes_by_match(answer: str, question: str) -> list[str]:
-    """The quotes of an answer, those sharing the most character pairs with the question first (the
-    answer reads its quotes in document order, not the model's)."""
-    quotes = [q for q in _MARKER.split(answer) if q.strip()]
-    asked = char_bigrams(normalize(question))
-    return sorted(quotes, key=lambda q: -len(char_bigrams(normalize(q)) & asked))
+    return names
 
 
 def _runs(tokens: list[_Token], keep: Callable[[_Token], bool]) -> list[list[_Token]]:

@@ -19,7 +19,7 @@ from .errors import AiqaError, IndexStateError, QuestionError, SettingsError
 from .llm import LLMAnswerer, LLMConfig
 from .models import Answer
 from .reranking import RerankerChoice, RerankingRetriever, choose_reranker
-from .retrieval import HybridRetriever, Retriever, Term, make_query
+from .retrieval import HybridRetriever, Query, Retriever, Term, make_query
 from .settings import Settings
 from .store import BuildReport, CorpusChanges, Progress, corpus_changes, incompatibility, outdated
 from .stores import SearchIndex, Store, open_store
@@ -169,19 +169,27 @@ class Pipeline:
                 return event
         raise AssertionError("ask_stream ends with an Answer")
 
-    def _earlier_answers(self, k: int) -> Callable[[str], str | None]:
-        """What the extractive answerer says to an earlier question of the conversation (asked only
-        when a follow-up's 他 or 该区 is named by no question), once per question."""
+    def _earlier_answers(self, k: int) -> Callable[[str], list[str]]:
+        """The sentences the extractive answerer quotes for an earlier question of the conversation,
+        the model's best first, or none when it refuses (asked only when a follow-up's 他, 该区 or
+        "its" is named by no question), once per question."""
+        extractive = self.answerers["extractive"]
+        assert isinstance(extractive, ExtractiveAnswerer)
 
         @cache
-        def answer(question: str) -> str | None:
+        def quotes(question: str) -> list[str]:
             try:
-                reply = self.ask(question, k, answerer="extractive")
+                query = self._query(clean_question(question))
             except QuestionError:  # an earlier turn too long to ask names nothing to refer to
-                return None
-            return reply.answer if reply.answerable else None
+                return []
+            decision = extractive.decide(query, self.retriever().retrieve(query, k))
+            return [c.text for c in extractive.best_first(decision)] if decision.answerable else []
 
-        return answer
+        return quotes
+
+    def _query(self, question: str) -> Query:
+        """The question's query; an English one is glossed through the index's lexicon."""
+        return make_query(question, self.index.lexicon if detect_language(question) == "en" else None)
 
     def ask_stream(
         self,
@@ -207,7 +215,7 @@ class Pipeline:
         rewriter = chosen.condense if isinstance(chosen, LLMAnswerer) else None
         rewritten = condense(question, history or [], rewriter, self._earlier_answers(k))
         asked = rewritten or question
-        query = make_query(asked, self.index.lexicon if detect_language(asked) == "en" else None)
+        query = self._query(asked)
         # The answer is in the language the user asked in, whatever the carried-over words are in.
         query = replace(
             query,

@@ -155,9 +155,13 @@ class ExtractiveAnswerer:
     def stream(self, query: Query, passages: list[Passage]) -> Iterator[str | Draft]:
         return stream_whole(self.answer(query, passages))
 
-    def _chosen(self, decision: Decision) -> list[Candidate]:
+    def best_first(self, decision: Decision) -> list[Candidate]:
         """The best sentence, and up to two more the model rates nearly as likely to be the answer."""
-        chosen = companions(decision.ranked, self.model.companion_ratio)
+        return companions(decision.ranked, self.model.companion_ratio)
+
+    def _chosen(self, decision: Decision) -> list[Candidate]:
+        """The sentences quoted, in reading order."""
+        chosen = self.best_first(decision)
         best = chosen[0]
         # Read in the order of the passages, and of the document within one.
         return sorted(chosen, key=lambda c: (c.passage_rank != best.passage_rank, c.passage_rank, c.start))
