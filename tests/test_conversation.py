@@ -179,6 +179,11 @@ def test_after_a_which_question_it_is_what_the_answer_names() -> None:
         condense("这家企业是哪一年成立的？", list(company), answer=quoting(company))
         == "青禾能源是哪一年成立的？"
     )
+    # "that company" after "Which company…?" is the company the answer names.
+    firm = {"Which company did Luzhou's mayor praise?": ["他多次提到青禾能源的增长。"]}
+    assert condense("When was that company founded?", list(firm), answer=quoting(firm)) == (
+        "When was 青禾能源 founded?"
+    )
     # A question opening with its own entity keeps it as what "它" means.
     assert condense("它是哪年成立的？", ["四川省数据产业局设在哪个城市？"], answer=answer) == (
         "四川省数据产业局是哪年成立的？"
@@ -199,6 +204,18 @@ def test_a_year_the_conversation_names_is_carried_in() -> None:
     assert condense("Which plan did Yibin release that year?", ["In 2019, what did Luzhou publish?"]) == (
         "Which plan did Yibin release in 2019?"
     )
+    assert condense("两年后呢？", earlier) == "2021年6月泸州发布了什么数据产业文件？"
+    assert condense("同月宜宾发布了什么？", earlier) == "2019年6月宜宾发布了什么？"
+    assert (
+        condense("What did Yibin publish that same month?", ["In June 2019, what did Luzhou publish?"])
+        is None
+    )
+    assert condense("What did Yibin publish that same month?", ["泸州2019年6月发布了什么?"]) == (
+        "What did Yibin publish in 2019年6月?"
+    )
+    assert condense(
+        "And what is the goal for five years after that?", ["What is Luzhou's goal for 2025?"]
+    ) == ("For Luzhou, what is the goal for 2030?")
     # From the answer to a when-question; a question with its own year is left alone.
     founded = {"泸州市数据局是哪一年成立的？": ["泸州市数据局于2024年3月挂牌。"]}
     assert (

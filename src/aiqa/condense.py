@@ -93,17 +93,36 @@ _EN_ASKED = re.compile(
 )
 _EN_PLACE_HEADS = {"city", "cities", "province", "provinces", "district", "districts", "county", "town", "place", "region", "country", "area"}  # fmt: skip
 # Years a follow-up refers to without writing them, and how far each is from the year meant.
-_ZH_TEMPORAL = re.compile(r"同一年|同年|当年|那一年|那年|次年|翌年|第二年|前一年|上一年")
+_NUMERALS = {
+    "一": 1,
+    "两": 2,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+}
+_EN_NUMERALS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}  # fmt: skip
+_ZH_TEMPORAL = re.compile(
+    r"(?P<month>同月|当月|同一个月|那个月)"
+    r"|(?P<same>同一年|同年|当年|那一年|那年)|(?P<next>次年|翌年|第二年)|(?P<prev>前一年|上一年)"
+    r"|(?P<n>\d{1,2}|[一两二三四五六七八九十])年(?P<dir>后|前)"
+)
 _EN_TEMPORAL = re.compile(
-    r"(?P<on>\b(?:in|for|by)\s+)?\b(?:the same year|that year|the following year|the next year|"
-    r"the year before|the previous year)\b",
+    r"(?P<on>\b(?:in|for|by|during)\s+)?\b(?:"
+    r"(?P<month>(?:that|the)\s+(?:same\s+)?month)"
+    r"|(?P<same>(?:that|the)\s+(?:same|very)\s+year|that\s+year)"
+    r"|(?P<next>the\s+(?:following|next)\s+year)|(?P<prev>the\s+(?:year\s+before|previous\s+year))"
+    r"|(?P<n>\d{1,2}|a|one|two|three|four|five|six|seven|eight|nine|ten)\s+years?\s+"
+    r"(?P<dir>later|after\s+that|earlier|before\s+that))\b",
     re.IGNORECASE,
 )
-_TEMPORAL_SHIFT = {
-    "次年": 1, "翌年": 1, "第二年": 1, "前一年": -1, "上一年": -1,
-    "the following year": 1, "the next year": 1, "the year before": -1, "the previous year": -1,
-}  # fmt: skip
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_YEAR_MONTH = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*年\s*(\d{1,2})\s*月")
 _YEAR_SWITCH = re.compile(
     r"^\s*(?:那么?|and|what about|how about)?\s*(?:in\s+|for\s+)?(?P<year>(?:19|20)\d\d)\s*年?的?\s*呢?\s*[?.]?\s*$",
     re.IGNORECASE,
@@ -140,8 +159,16 @@ _SENTENCE_END = re.compile(r"[。！？!?；;…]|\.(?:\s|$)")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万亿]{2,}")
 _EN_CAPITALIZED = re.compile(r"\b[A-Z][\w-]*")
 
+# Nouns naming a kind of organization, place or document: "that company" refers as "it" does
+# ("that position" or "that figure" does not name the conversation's entity).
+_EN_KIND_NOUNS = (
+    "company", "firm", "enterprise", "bureau", "agency", "department", "organization", "institute",
+    "university", "district", "city", "province", "county", "town", "park", "zone", "region", "report",
+    "plan", "document", "dataset", "platform", "exchange", "centre", "center", "association", "alliance",
+)  # fmt: skip
 _EN_PRONOUN = re.compile(
-    r"\b((?:this|that)\s+person|it|its|they|their|them|he|his|him|she|her|this|these|those|there)\b",
+    rf"\b((?:this|that)\s+person|(?:this|that)\s+(?:{'|'.join(_EN_KIND_NOUNS)})"
+    r"|it|its|they|their|them|he|his|him|she|her|this|these|those|there)\b",
     re.IGNORECASE,
 )
 _EN_EXISTENTIAL = re.compile(
@@ -323,23 +350,42 @@ def _rewrite(question: str, resolved: list[str], answer: Answerer | None = None)
 
 
 def _dated(question: str, resolved: list[str], answer: Answerer | None) -> str:
-    """同年 / 次年 / that year / the following year written as the year the conversation names: in
-    the latest earlier question naming one, or in the answer to a when-question."""
+    """同年 / 次年 / 同月 / that year / the following year / five years later written as the date the
+    conversation names: in the latest earlier question naming one, or in the answer to a
+    when-question."""
     found = list(_temporal_anaphors(question))
     if not found:
         return question
-    year = _conversation_year(resolved, answer)
-    if year is None:
+    dated = _conversation_date(resolved, answer)
+    if dated is None:
         return question
+    year, month = dated
     english = detect_language(question) == "en"
     for match in reversed(found):
-        shifted = year + _TEMPORAL_SHIFT.get(match.group().lower(), 0)
-        if english:
-            text = (match.group("on") or ("In " if match.start() == 0 else "in ")) + str(shifted)
+        if match.group("month"):
+            if month is None:
+                continue
+            date = f"{year}年{month}月"
         else:
-            text = f"{shifted}年"
-        question = question[: match.start()] + text + question[match.end() :]
+            date = str(year + _shift(match))
+            date = date if english else date + "年"
+        if english:
+            date = (match.group("on") or ("In " if match.start() == 0 else "in ")) + date
+        question = question[: match.start()] + date + question[match.end() :]
     return question
+
+
+def _shift(match: re.Match[str]) -> int:
+    """How many years from the conversation's a year anaphor means: 次年 +1, "two years earlier" -2."""
+    if match.group("next"):
+        return 1
+    if match.group("prev"):
+        return -1
+    if match.group("n"):
+        n = match.group("n").lower()
+        count = int(n) if n.isdigit() else _NUMERALS.get(n) or _EN_NUMERALS[n]
+        return count if match.group("dir").lower() in {"后", "later", "after that"} else -count
+    return 0
 
 
 def _temporal_anaphors(question: str) -> list[re.Match[str]]:
@@ -350,16 +396,25 @@ def _temporal_anaphors(question: str) -> list[re.Match[str]]:
     return list(pattern.finditer(to_simplified(question)))
 
 
-def _conversation_year(resolved: list[str], answer: Answerer | None) -> int | None:
+def _conversation_date(resolved: list[str], answer: Answerer | None) -> tuple[int, int | None] | None:
+    """The year (and month, when it gives one) of the latest earlier question naming a year, or of
+    the answer to an earlier when-question."""
     for turn in reversed(resolved):
-        years = _YEAR.findall(unicodedata.normalize("NFKC", turn))
-        if years:
-            return int(years[0])
-        if answer is not None and _ASKS_WHEN.search(turn):
-            for quote in answer(turn):
-                years = _YEAR.findall(unicodedata.normalize("NFKC", quote))
-                if years:
-                    return int(years[0])
+        texts = [turn]
+        if (
+            answer is not None
+            and _ASKS_WHEN.search(turn)
+            and not _YEAR.search(unicodedata.normalize("NFKC", turn))
+        ):
+            texts = answer(turn)
+        for text in texts:
+            text = unicodedata.normalize("NFKC", text)
+            month = _YEAR_MONTH.search(text)
+            if month:
+                return int(month.group(1)), int(month.group(2))
+            year = _YEAR.search(text)
+            if year:
+                return int(year.group()), None
     return None
 
 
