@@ -21,6 +21,7 @@ answers instead). Otherwise the rules here are used.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -925,7 +926,17 @@ def _switch(previous: str, entity: _Entity, new: str) -> str:
         # A name or two without an administrative word ("Nanjing") is taken for a place.
         only_places = len(new.split()) <= 2 and not _EN_ADMINISTRATIVE.search(new)
     else:
-        only_places = all(t.place for t in _content(_tag(new)))
+        # "那X的局长呢？" after "Y的副局长是谁？": both the entity and the attribute switch.
+        words = _content(_tag(new))
+        owner = next((i for i, t in enumerate(words) if t.text == "的"), 0)
+        attribute = _attribute_after(previous, entity.text) if 0 < owner < len(words) - 1 else None
+        if attribute is not None:
+            return (
+                previous[: attribute[0]]
+                + _in_script(new, detect_language(previous))
+                + previous[attribute[1] :]
+            )
+        only_places = all(t.place for t in words)
     old = entity.text
     if only_places:
         # "四川呢？" after a question whose entity opens with no place ("浙江省公布的《发展规划》中…"):
@@ -939,6 +950,19 @@ def _switch(previous: str, entity: _Entity, new: str) -> str:
     ):
         new = new[4:].lstrip()  # "when was the X…" asked about "the Y": one article
     return previous.replace(old, _in_script(new, language), 1)
+
+
+def _attribute_after(question: str, entity: str) -> tuple[int, int] | None:
+    """Where the entity and the attribute asked of it run in a question ("Y的副局长" in
+    "Y的副局长是谁？"), when a noun follows the entity (after a 的 or not)."""
+    at = question.find(entity)
+    if at < 0:
+        return None
+    after = [t for t in _tag(question) if t.start >= at + len(entity)]
+    if after and after[0].text == "的":
+        after = after[1:]
+    nouns = list(itertools.takewhile(lambda t: t.nominal and not t.proper, after))
+    return (at, nouns[-1].end) if nouns else None
 
 
 def _first_place(question: str) -> str | None:
