@@ -72,6 +72,10 @@ def test_an_english_pronoun_and_a_missing_subject_are_filled_in() -> None:
     )
     # 该局 for a quoted bureau's name: the bureau, not the bureau plus another 局.
     assert condense("该局局长是谁？", ["浙江省首个“未来产业局”设在哪里？"]) == "“未来产业局”局长是谁？"
+    # A company's name jieba tags no part of as proper is told by its suffix.
+    assert condense("它在哪里落地？", ["智能信息数据科技有限公司的负责人是谁？"]) == (
+        "智能信息数据科技有限公司在哪里落地？"
+    )
     # A parenthetical inside a name is part of it.
     assert (
         condense("它的主任是谁？", ["南京市鼓楼区数据（算力）中心是什么时候启用的？"])

@@ -792,6 +792,9 @@ def _entity(question: str) -> _Entity | None:
     # The topic is named in the first clause: "2022年落地温州的麦田能源，在三年多时间里…".
     clause_end = next((i for i, t in enumerate(tokens) if t.text in _CLAUSE_END), len(tokens))
     run = _last_proper_run(tokens[:clause_end]) or _last_proper_run(tokens)
+    # A which-question's topic is its answer ("哪个城市设立了数据产业局？" is not about a 数据产业局).
+    if run is None and _asked(question) is None:
+        run = _organization_run(tokens)
     if run is None:
         return None
     # A name ends at its last proper noun or organization suffix: in "…发展局局长" the 局长 is the
@@ -845,6 +848,17 @@ def _last_proper_run(tokens: list[_Token]) -> list[_Token] | None:
     named = _proper_runs(tokens)
     chosen = [r for r, g in named if not g] or [r for r, _ in named]
     return chosen[-1] if chosen else None
+
+
+def _organization_run(tokens: list[_Token]) -> list[_Token] | None:
+    """A name jieba tags no part of as proper, told by its organization suffix after two or more
+    words: 智能|信息|科技|（温州）|有限公司."""
+    named = [
+        run
+        for run in _runs(tokens, lambda t: t.nominal)
+        if len(run) > 2 and to_simplified(run[-1].text)[-1] in _NAME_END
+    ]
+    return named[0] if named else None
 
 
 def _proper_runs(tokens: list[_Token]) -> list[tuple[list[_Token], bool]]:
