@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from aiqa.condense import condense, is_rewrite
+from aiqa.condense import condense, is_rewrite, names_typed
 from aiqa.evaluation import evaluate, metrics, read_gold
 from aiqa.pipeline import Pipeline, make_answerers
 from openai_peer import ChatServer, Reply
@@ -198,6 +198,12 @@ def test_after_a_which_question_it_is_what_the_answer_names() -> None:
     )
     # With no answer (refused, or no answerer), nothing is invented.
     assert condense("它的市长是谁？", ["哪个城市最先设立了数据产业局？"]) is None
+
+
+def test_the_noun_a_which_question_asks_for_is_no_name_it_types() -> None:
+    # jieba tags 城市 a place; asked for, it is what the answer must give, not a name to find.
+    assert names_typed("同年9月成立的是哪个城市的数据局？") == []
+    assert names_typed("泸州在哪个城市群？") == ["泸州"]
 
 
 def test_a_year_the_conversation_names_is_carried_in() -> None:

@@ -332,7 +332,9 @@ def names_typed(question: str) -> list[str]:
     if detect_language(question) == "en":
         words = [w for w in _EN_CAPITALIZED.findall(question)[1:] if w.lower() not in _EN_FUNCTION_WORDS]
         return [*words, *_HAN_RUN.findall(question)]
-    return [t.text for t in _tag(question) if t.tag in _TYPED_NAME_TAGS]
+    tokens = _tag(question)
+    # 哪个|城市 asks for a place; it names none (jieba tags 城市 a place).
+    return [t.text for i, t in enumerate(tokens) if t.tag in _TYPED_NAME_TAGS and not _asks_which(tokens, i)]
 
 
 def _switched_to(question: str) -> str | None:
