@@ -50,8 +50,10 @@ MAX_TURNS = 6
 # another one.
 MISSING_SUBJECT_MAX_CHARS = 12
 # The same for an English question naming nothing ("How many members have signed up so far?" has
-# 8 words; the English ellipses of eval/conversations-tune.jsonl have up to 9). No value up to 20
-# rewrites an English question of eval/dev.jsonl, extra.jsonl or heldout*.jsonl asked after another.
+# 8 words; the English ellipses of eval/conversations-tune.jsonl have up to 9), or opening with
+# "And" (a 15-word "And which places are cited as…?" of eval/conversations7.jsonl says what it asks).
+# No value up to 20 rewrites an English question of eval/dev.jsonl, extra.jsonl or heldout*.jsonl
+# asked after another.
 EN_MISSING_SUBJECT_MAX_WORDS = 10
 
 # An LLM rewrite may be this many times as long as what it can legitimately hold (the question with
@@ -1005,16 +1007,13 @@ def _en_switch(question: str) -> str | None:
 
 
 def _en_missing_subject(question: str) -> bool:
-    """A short English question naming nothing ("In which years exactly?"), or one that opens with
-    "and" ("And how many patents were granted?")."""
+    """A short English question naming nothing ("In which years exactly?"), or a short one that
+    opens with "and" ("And how many patents were granted?")."""
+    short = len(question.split()) <= EN_MISSING_SUBJECT_MAX_WORDS
     if _EN_AND.match(question):
-        return True
+        return short
     names = [_strip_function_words(m.group()) for m in _EN_NAME.finditer(question)]
-    return (
-        not any(names)
-        and not _NUMBER.search(question)
-        and len(question.split()) <= EN_MISSING_SUBJECT_MAX_WORDS
-    )
+    return not any(names) and not _NUMBER.search(question) and short
 
 
 def _en_anaphors(question: str) -> list[re.Match[str]]:
