@@ -51,7 +51,7 @@ MAX_TURNS = 6
 MISSING_SUBJECT_MAX_CHARS = 12
 # The same for an English question naming nothing ("How many members have signed up so far?" has
 # 8 words; the English ellipses of eval/conversations-tune.jsonl have up to 9), or opening with
-# "And" (a 15-word "And which places are cited as…?" of eval/conversations7.jsonl says what it asks).
+# "And" (a long "And which …?" says what it asks; one of 15 words in eval/conversations7.jsonl).
 # No value up to 20 rewrites an English question of eval/dev.jsonl, extra.jsonl or heldout*.jsonl
 # asked after another.
 EN_MISSING_SUBJECT_MAX_WORDS = 10
