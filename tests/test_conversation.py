@@ -146,6 +146,11 @@ def test_he_and_a_demonstrative_with_its_noun_refer_to_what_an_earlier_answer_na
         "泸州市人工智能局的局长是谁？"
     )
     assert asked == []
+    # A question in Traditional characters asks who as well (誰); the name stays as the answer
+    # writes it (Simplified→Traditional would make 林海峰 林海峯).
+    traditional = quoting({"瀘州市人工智能局副局長是誰？": answers["泸州市人工智能局副局长是谁？"]})
+    he = condense("他把數據比作什麼？", ["瀘州市人工智能局副局長是誰？"], answer=traditional)
+    assert he == "林海峰把數據比作什麼？"
     # In English too, with the name as the corpus writes it.
     assert (
         condense(
@@ -230,6 +235,9 @@ def test_a_year_the_conversation_names_is_carried_in() -> None:
     assert condense(
         "And what is the goal for five years after that?", ["What is Luzhou's goal for 2025?"]
     ) == ("For Luzhou, what is the goal for 2030?")
+    assert condense("What did that year's work plan call for?", ["What did Luzhou publish in 2025?"]) == (
+        "What did the 2025 work plan call for?"
+    )
     # From the answer to a when-question; a question with its own year is left alone.
     founded = {"泸州市数据局是哪一年成立的？": ["泸州市数据局于2024年3月挂牌。"]}
     assert (

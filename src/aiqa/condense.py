@@ -229,6 +229,8 @@ class _Edit:
     start: int
     end: int
     text: str
+    # A person's name as an answer quotes it: Simplified→Traditional can corrupt names (余 → 餘).
+    as_written: bool = False
 
 
 def condense(
@@ -374,9 +376,12 @@ def _dated(question: str, resolved: list[str], answer: Answerer | None) -> str:
         else:
             date = str(year + _shift(match))
             date = date if english else date + "年"
-        if english:
+        end = match.end()
+        if english and re.match(r"['’]s\b", question[end:]):
+            date, end = ("The " if match.start() == 0 else "the ") + date, end + 2  # "that year's plan"
+        elif english:
             date = (match.group("on") or ("In " if match.start() == 0 else "in ")) + date
-        question = question[: match.start()] + date + question[match.end() :]
+        question = question[: match.start()] + date + question[end:]
     return question
 
 
@@ -408,7 +413,7 @@ def _conversation_date(resolved: list[str], answer: Answerer | None) -> tuple[in
         texts = [turn]
         if (
             answer is not None
-            and _ASKS_WHEN.search(turn)
+            and _ASKS_WHEN.search(to_simplified(turn))
             and not _YEAR.search(unicodedata.normalize("NFKC", turn))
         ):
             texts = answer(turn)
@@ -604,7 +609,7 @@ class _Context:
             named = _people(turn)
             if named:
                 return named[-1]
-            if self.answer is not None and _ASKS_WHO.search(turn):
+            if self.answer is not None and _ASKS_WHO.search(to_simplified(turn)):
                 new = [n for quote in self.answer(turn) for n in _people(quote) if n not in normalize(turn)]
                 if new:
                     return new[0]
@@ -623,7 +628,7 @@ class _Context:
             named = _names_ending(turn, head)
             if named:
                 return named[-1]
-            if self.answer is not None and _ASKS_WHICH.search(turn):
+            if self.answer is not None and _ASKS_WHICH.search(to_simplified(turn)):
                 quotes = self.answer(turn)
                 new = [
                     n for q in quotes for n in _names_ending(q, head) if normalize(n) not in normalize(turn)
@@ -738,7 +743,8 @@ def _zh_edits(tokens: list[_Token], context: _Context) -> list[_Edit]:
         if text in _DISCOURSE:
             edits.append(_Edit(token.start, token.end, ""))
         elif text in _PERSON_REFERENCES:
-            edits.append(_Edit(token.start, token.end, context.person() or entity))
+            person = context.person()
+            edits.append(_Edit(token.start, token.end, person or entity, as_written=person is not None))
         elif text in _PERSONAL or text in _PLACES or (text[0] == "那" and text[1:] in _PERSONAL):
             # ("那它" is one jieba word)
             edits.append(_Edit(token.start, token.end, entity))
@@ -1058,7 +1064,8 @@ def _en_edit(match: re.Match[str], context: _Context) -> _Edit:
 
 def _apply(question: str, edits: list[_Edit], language: Language) -> str:
     for edit in sorted(edits, key=lambda e: e.start, reverse=True):
-        question = question[: edit.start] + _in_script(edit.text, language) + question[edit.end :]
+        text = edit.text if edit.as_written else _in_script(edit.text, language)
+        question = question[: edit.start] + text + question[edit.end :]
     return question
 
 
