@@ -103,6 +103,11 @@ def test_a_place_switch_keeps_the_kind_of_organization_and_other_shapes_are_left
         condense("四川呢？", ["浙江省公布的《发展规划》中“人工智能”出现了几次？"])
         == "四川公布的《发展规划》中“人工智能”出现了几次？"
     )
+    # "X那边呢？" / "X方面呢？" switch to X.
+    assert (
+        condense("那宜宾方面呢？", ["泸州市人工智能局是什么时候成立的？"])
+        == "宜宾人工智能局是什么时候成立的？"
+    )
     # "那X的Y呢？" switches the attribute with the entity.
     assert (
         condense("那宜宾市数据局的局长呢？", ["泸州市人工智能局的副局长是谁？"]) == "宜宾市数据局的局长是谁？"

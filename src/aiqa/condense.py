@@ -133,6 +133,7 @@ _YEAR_SWITCH = re.compile(
 _ASKS_WHEN = re.compile(r"什么时候|何时|哪一?年|哪天|哪一天|几月|\bwhen\b|\bwhat year\b|\bwhich year\b", re.I)
 _DEFINITION = re.compile(r"^(?:什么是|什麼是|何为|何為|何谓|何謂)")
 _DISCOURSE = {"那", "那么"}  # "so, then": opens a follow-up, refers to nothing itself
+_SWITCH_TAILS = {"的", "那边", "这边", "方面"}
 # Measure words a demonstrative takes before its noun: 这份报告, 这支队伍, 该项政策.
 _CLASSIFIERS = "个些家位座所项种类次场批份支张篇本条届件名"
 _CLASSIFIER_DEMONSTRATIVE = re.compile(rf"^(?:这|那|该|此)[{_CLASSIFIERS}]?")
@@ -510,8 +511,8 @@ def _zh_switch(tokens: list[_Token]) -> list[_Token] | None:
     middle = words[:-1]
     if middle[0].text in _DISCOURSE:
         middle = middle[1:]
-    # "那X的呢？" asks for X's: the 的 is not part of the new entity.
-    if middle and middle[-1].text == "的":
+    # "那X的呢？" asks for X's, "X那边呢？" / "X方面呢？" about X: neither word is part of the entity.
+    if middle and to_simplified(middle[-1].text) in _SWITCH_TAILS:
         middle = middle[:-1]
     # A noun phrase: it opens and closes with nouns ("和南京相比呢？" compares, it does not switch).
     if not middle or any(_INTERROGATIVE.search(t.text) or t.tag.startswith("r") for t in middle):
