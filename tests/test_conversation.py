@@ -76,6 +76,11 @@ def test_an_english_pronoun_and_a_missing_subject_are_filled_in() -> None:
     assert condense("它在哪里落地？", ["智能信息数据科技有限公司的负责人是谁？"]) == (
         "智能信息数据科技有限公司在哪里落地？"
     )
+    # In Traditional characters too (集團), and when the earlier question asked where.
+    assert (
+        condense("它的負責人是誰？", ["智能信息數據科技集團在哪裡落地？"])
+        == "智能信息數據科技集團的負責人是誰？"
+    )
     # A parenthetical inside a name is part of it.
     assert (
         condense("它的主任是谁？", ["南京市鼓楼区数据（算力）中心是什么时候启用的？"])
@@ -102,6 +107,11 @@ def test_a_place_switch_keeps_the_kind_of_organization_and_other_shapes_are_left
     assert (
         condense("四川呢？", ["浙江省公布的《发展规划》中“人工智能”出现了几次？"])
         == "四川公布的《发展规划》中“人工智能”出现了几次？"
+    )
+    # "那X的Y呢？" whose Y is an organization switches the entity only.
+    assert (
+        condense("那宜宾的人工智能局呢？", ["泸州市人工智能局的副局长是谁？"])
+        == "宜宾的人工智能局的副局长是谁？"
     )
     # "X那边呢？" / "X方面呢？" switch to X.
     assert (
@@ -202,6 +212,22 @@ def test_after_a_which_question_it_is_what_the_answer_names() -> None:
     assert condense("When was that company founded?", list(firm), answer=quoting(firm)) == (
         "When was 青禾能源 founded?"
     )
+    # "Which plan…" asks for a kind of document; "What year…" asks for no name "its" could mean.
+    opened = {"What year did Luzhou open its data bureau?": ["泸州市数据局于2024年挂牌。"]}
+    assert condense("Who is its mayor?", list(opened), answer=quoting(opened)) == "Who is Luzhou's mayor?"
+    # "Which commentator…?" asks for a person: "him" is the person its answer names.
+    said = {"Which commentator praised Luzhou?": ["财经评论员林海峰对记者指出，泸州做得好。"]}
+    assert condense("According to him, what should Luzhou do?", list(said), answer=quoting(said)) == (
+        "According to 林海峰, what should Luzhou do?"
+    )
+    # 哪座城市 opens the question as much as 哪个城市 does.
+    city = {"哪座城市最先设立了数据产业局？": ["2026年2月，泸州市数据产业局揭牌。"]}
+    assert condense("它的市长是谁？", list(city), answer=quoting(city)) == "泸州市的市长是谁？"
+    # "that plan" after a question about a city is the city's plan.
+    assert (
+        condense("What does that plan say?", ["What did Luzhou publish in 2025?"])
+        == "What does Luzhou's plan say?"
+    )
     # A question opening with its own entity keeps it as what "它" means.
     assert condense("它是哪年成立的？", ["四川省数据产业局设在哪个城市？"], answer=answer) == (
         "四川省数据产业局是哪年成立的？"
@@ -243,6 +269,12 @@ def test_a_year_the_conversation_names_is_carried_in() -> None:
     assert condense("What did that year's work plan call for?", ["What did Luzhou publish in 2025?"]) == (
         "What did the 2025 work plan call for?"
     )
+    assert condense("What was in that year's plan?", ["What did Luzhou publish in 2025?"]) == (
+        "What was in the 2025 plan?"
+    )
+    # 二十年后 is no 十年后; a year switch keeps the earlier question's own characters (…).
+    assert condense("二十年后发布了什么？", earlier) == "泸州二十年后发布了什么？"
+    assert condense("那2022年呢？", ["泸州…2019年发布了什么？"]) == "泸州…2022年发布了什么？"
     # From the answer to a when-question; a question with its own year is left alone.
     founded = {"泸州市数据局是哪一年成立的？": ["泸州市数据局于2024年3月挂牌。"]}
     assert (

@@ -126,6 +126,7 @@ def test_traditional_and_full_width_normalize_to_the_same_form() -> None:
         ("Who is the head of 泸州江阳数据科技(四川)有限公司?", "en"),
         ("《How It Was Done In The Old Days》是哪个乐队的专辑？", "zh-Hans"),
         ("OpenAI的CEO是谁？", "zh-Hans"),
+        ("The Art of War的作者是谁？", "zh-Hans"),
     ],
 )
 def test_question_language(question: str, language: str) -> None:

@@ -47,7 +47,10 @@ _EN_GRAMMAR_WORDS = frozenset({
     "what", "who", "whom", "whose", "which", "when", "where", "why", "how", "did", "does", "do", "has",
     "have", "many", "much", "its", "their", "his", "her", "it", "they", "he", "she", "this", "that",
 })  # fmt: skip
-_QUOTED = re.compile(r"《[^》]*》|「[^」]*」|“[^”]*”|\"[^\"]*\"|『[^』]*』")
+_QUOTED = re.compile(r"《[^》]*》|「[^」]*」|“[^”]*”|\"[^\"]*\"|『[^』]*』|‘[^’]*’|(?<!\w)'[^']*'(?!\w)")
+# A run of capitalized words, with the small words titles join them by: "The Art of War", "Bank of
+# the West" name one thing; their grammar words are the title's, not the question's.
+_TITLE_CASE = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:(?:of|the|and|for|in|on|at|to|a|an)\s+)*[A-Z][\w'’-]*)+")
 NON_WORD = re.compile(r"[^\w\u3400-\u9fff]+")
 _TOKEN_CHAR = re.compile(r"[\w\u3400-\u9fff]")
 _NUMBER_WORD = re.compile(r"[0-9０-９.．%％]+")
@@ -97,7 +100,9 @@ def detect_language(text: str) -> Language:
     # "Who is the person in charge of 企知道…有限公司?" is English with a long Chinese name in it: its
     # grammar words say so, where a Chinese question's English names ("《This Is Where I Came In》是…")
     # sit inside title marks or quotes.
-    grammar = {w.lower() for w in _LATIN_WORD.findall(_QUOTED.sub("", text))} & _EN_GRAMMAR_WORDS
+    grammar = {
+        w.lower() for w in _LATIN_WORD.findall(_TITLE_CASE.sub("", _QUOTED.sub("", text)))
+    } & _EN_GRAMMAR_WORDS
     if len(grammar) >= EN_GRAMMAR_WORDS_MIN:
         return "en"
     return "zh-Hant" if to_simplified(text) != text else "zh-Hans"

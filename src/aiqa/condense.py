@@ -83,18 +83,23 @@ _EN_PERSON_REFERENCES = {"he", "him", "his", "she", "her", "this person", "that 
 _ASKS_WHO = re.compile(r"谁|哪位|何人|什么名字|叫什么|姓名|\bwho(?:m|se)?\b|\bname\b", re.IGNORECASE)
 _ASKS_WHICH = re.compile(r"哪|什么|\bwhich\b|\bwhat\b|\bwhere\b", re.IGNORECASE)
 _PLACES = {"这里", "那里", "这儿", "那儿", "此地", "该地", "当地", "本地"}
-# A which-question's interrogative determiner (哪位 asks for a person, which 他 finds; 什么 mostly
-# for a kind or a name, "叫什么名字"), and the words asking for a place; the generic nouns of place
-# a which-question asks for (what a place name in its answer fills).
-_ASKED_DETERMINER = re.compile(r"哪[个家座所些]?|哪一[个家座所]")
+# The words asking for a place, and the generic nouns of place a which-question asks for (what a
+# place name in its answer fills). 什么 asks mostly for a kind or a name ("叫什么名字"), not which.
 _PLACES_ASKED = {"哪里", "哪儿", "何处", "何地"}
 _ZH_PLACE_HEADS = {"城市", "地方", "地区", "省份", "国家", "市", "省", "区", "县", "镇", "城"}
 _EN_ASKED = re.compile(
     r"^\s*(?:(?:which|what)\s+(?!(?:is|was|are|were|did|does|do|has|have|had|can|could|will|would)\b)"
-    r"(?P<head>[a-z]+)\b|where\b)",
+    r"(?P<head>[a-z]+(?:\s+[a-z]+){0,2})\b|where\b)",
     re.IGNORECASE,
 )
-_EN_PLACE_HEADS = {"city", "cities", "province", "provinces", "district", "districts", "county", "town", "place", "region", "country", "area"}  # fmt: skip
+_EN_PLACE_HEADS = {"city", "province", "district", "county", "town", "place", "region", "country", "area"}  # fmt: skip
+# Nouns naming a kind of person a which-question may ask for ("Which commentator…"): the person its
+# answer names is who "he" or "according to him" then means.
+_EN_PERSON_HEADS = {
+    "person", "official", "expert", "commentator", "scholar", "researcher", "analyst", "economist",
+    "professor", "leader", "head", "director", "chairman", "secretary", "mayor", "governor",
+    "minister", "founder", "manager", "executive",
+}  # fmt: skip
 # Years a follow-up refers to without writing them, and how far each is from the year meant.
 _NUMERALS = {
     "一": 1,
@@ -113,7 +118,7 @@ _EN_NUMERALS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "s
 _ZH_TEMPORAL = re.compile(
     r"(?P<month>同月|当月|同一个月|那个月)"
     r"|(?P<same>同一年|同年|当年|那一年|那年)|(?P<next>次年|翌年|第二年)|(?P<prev>前一年|上一年)"
-    r"|(?P<n>\d{1,2}|[一两二三四五六七八九十])年(?P<dir>后|前)"
+    r"|(?<![\d一两二三四五六七八九十])(?P<n>\d|[一两二三四五六七八九十])年(?P<dir>后|前)"
 )
 _EN_TEMPORAL = re.compile(
     r"(?P<on>\b(?:in|for|by|during)\s+)?\b(?:"
@@ -136,6 +141,9 @@ _DISCOURSE = {"那", "那么"}  # "so, then": opens a follow-up, refers to nothi
 _SWITCH_TAILS = {"的", "那边", "这边", "方面"}
 # Measure words a demonstrative takes before its noun: 这份报告, 这支队伍, 该项政策.
 _CLASSIFIERS = "个些家位座所项种类次场批份支张篇本条届件名"
+# A which-question's determiner: 哪 with a measure word (哪座, 哪一家); 哪位/哪名 ask for a person,
+# which 他 finds through the answer's people.
+_ASKED_DETERMINER = re.compile(rf"哪一?[{_CLASSIFIERS.replace('位', '').replace('名', '')}]?")
 _CLASSIFIER_DEMONSTRATIVE = re.compile(rf"^(?:这|那|该|此)[{_CLASSIFIERS}]?")
 _PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff](?:省|市|县|区|镇|州|新区)$")
 _NOMINAL_TAGS = {"n", "ng", "nr", "ns", "nt", "nz", "nrt", "nrfg", "l", "j", "eng", "vn", "zg", "s", "title", "paren", "unknown"}  # fmt: skip
@@ -230,7 +238,8 @@ class _Edit:
     start: int
     end: int
     text: str
-    # A person's name as an answer quotes it: Simplified→Traditional can corrupt names (余 → 餘).
+    # A person's name as its text writes it, not converted to the question's script:
+    # Simplified→Traditional can corrupt names (余 → 餘).
     as_written: bool = False
 
 
@@ -242,8 +251,9 @@ def condense(
 ) -> str | None:
     """The self-contained form of a follow-up question, or None when it needs none.
 
-    `answer` is asked (only when a 他/she or a 该区/这份报告 finds its referent in no question) for
-    what an earlier question was answered."""
+    `answer` gives the sentences quoted for an earlier question; it is asked only when the
+    follow-up needs them: for a 他/she or a 该区/这份报告 no question names, for the topic of an
+    earlier which-question, for the date an earlier when-question was answered with."""
     earlier = [turn.strip() for turn in history if turn and turn.strip()][-MAX_TURNS:]
     if not earlier or not leans_on_context(question):
         return None
@@ -286,7 +296,7 @@ def keeps_content_words(question: str, rewritten: str) -> bool:
     target = normalize(rewritten)
     if detect_language(question) == "en":
         words = {w.lower() for w in re.findall(r"[A-Za-z]{3,}", question)} - _EN_FUNCTION_WORDS
-        words -= {m.group(1).lower() for m in _EN_PRONOUN.finditer(question)}
+        words -= {w for m in _EN_PRONOUN.finditer(question) for w in m.group(1).lower().split()}
         words -= {"about", "that"}
         return all(word in target for word in words)
     anaphors = {normalize(t.text) for t in _zh_anaphors(_tag(question))}
@@ -379,7 +389,9 @@ def _dated(question: str, resolved: list[str], answer: Answerer | None) -> str:
             date = date if english else date + "年"
         end = match.end()
         if english and re.match(r"['’]s\b", question[end:]):
-            date, end = ("The " if match.start() == 0 else "the ") + date, end + 2  # "that year's plan"
+            # "in that year's plan" -> "in the 2025 plan"
+            article = "the " if match.group("on") or match.start() > 0 else "The "
+            date, end = (match.group("on") or "") + article + date, end + 2
         elif english:
             date = (match.group("on") or ("In " if match.start() == 0 else "in ")) + date
         question = question[: match.start()] + date + question[end:]
@@ -387,7 +399,7 @@ def _dated(question: str, resolved: list[str], answer: Answerer | None) -> str:
 
 
 def _shift(match: re.Match[str]) -> int:
-    """How many years from the conversation's a year anaphor means: 次年 +1, "two years earlier" -2."""
+    """How far from the conversation's year a year anaphor points: 次年 +1, "two years earlier" -2."""
     if match.group("next"):
         return 1
     if match.group("prev"):
@@ -395,12 +407,12 @@ def _shift(match: re.Match[str]) -> int:
     if match.group("n"):
         n = match.group("n").lower()
         count = int(n) if n.isdigit() else _NUMERALS.get(n) or _EN_NUMERALS[n]
-        return count if match.group("dir").lower() in {"后", "later", "after that"} else -count
+        return count if match.group("dir").lower().startswith(("后", "later", "after")) else -count
     return 0
 
 
 def _temporal_anaphors(question: str) -> list[re.Match[str]]:
-    """The year anaphors of a question that names no year of its own."""
+    """The year and month anaphors (同年, 同月, that year…) of a question that names no year of its own."""
     if _YEAR.search(unicodedata.normalize("NFKC", question)):
         return []
     pattern = _EN_TEMPORAL if detect_language(question) == "en" else _ZH_TEMPORAL
@@ -434,20 +446,23 @@ def _carried(question: str, resolved: list[str], answer: Answerer | None) -> str
     # "那2018年呢？" / "And in 2018?": the latest question naming a year, asked of that year.
     year = _YEAR_SWITCH.match(unicodedata.normalize("NFKC", question))
     if year is not None:
-        dated = next((t for t in reversed(resolved) if _YEAR.search(unicodedata.normalize("NFKC", t))), None)
-        if dated is None:
+        # (The year as the earlier question writes it: NFKC would move offsets, … becoming ...)
+        dated = next((t for t in reversed(resolved) if _YEAR.search(t)), None)
+        old = _YEAR.search(dated) if dated else None
+        if dated is None or old is None:
             return None
-        old = _YEAR.search(unicodedata.normalize("NFKC", dated))
-        assert old is not None
         return dated[: old.start()] + year.group("year") + dated[old.end() :]
     new = _switched_to(question)
-    named = [(turn, e) for turn in reversed(resolved) if (e := _topic(turn, answer, new is not None))]
-    if not named:
-        return None
     # "实施方案的编号是什么？" after a question about a 实施方案 and then another: the turn sharing
-    # a noun with the follow-up is the one it continues.
+    # a noun with the follow-up is the one it continues, else the latest with a topic. Topics are
+    # found lazily: one may ask the pipeline for an earlier answer.
     nouns = _nouns(question)
-    previous, entity = next(((t, e) for t, e in named if nouns & _nouns(t)), named[0])
+    latest = list(reversed(resolved))
+    turns = [t for t in latest if nouns & _nouns(t)] + [t for t in latest if not nouns & _nouns(t)]
+    found = next(((t, e) for t in turns if (e := _topic(t, answer, new is not None))), None)
+    if found is None:
+        return None
+    previous, entity = found
     if new:
         return _switch(previous, entity, new)
     context = _Context(entity.text, resolved, answer)
@@ -611,7 +626,8 @@ class _Context:
             if named:
                 return named[-1]
             if self.answer is not None and _ASKS_WHO.search(to_simplified(turn)):
-                new = [n for quote in self.answer(turn) for n in _people(quote) if n not in normalize(turn)]
+                asked = normalize(turn)
+                new = [n for quote in self.answer(turn) for n in _people(quote) if normalize(n) not in asked]
                 if new:
                     return new[0]
         return None
@@ -640,12 +656,14 @@ class _Context:
 
 
 def _people(text: str) -> list[str]:
-    """The people a text names (normalized), by jieba's name tagger; a quoted or titled name
-    (“大满贯”) is a thing's."""
+    """The people a text names, as it writes them (林海峯 stays 林海峯), by jieba's name tagger on its
+    normalized form; a quoted or titled name (“大满贯”) is a thing's."""
     normalized = normalize(text)
+    # Normalizing keeps one character per character but for rare full-width sequences.
+    written = text if len(text) == len(normalized) else normalized
     quoted = [m.span() for m in _TITLE.finditer(normalized)]
     return [
-        normalized[start:end]
+        written[start:end]
         for start, end in person_spans(normalized)
         if not any(s <= start and end <= e for s, e in quoted)
     ]
@@ -690,6 +708,8 @@ def _answered(question: str, answer: Answerer | None, subject_only: bool = False
 
 def _answer_names(text: str, asked: _Asked) -> list[str]:
     """The names a quote gives of the kind a which-question asks for, likeliest first."""
+    if asked.person:
+        return _people(text)
     tokens = _unknown_words(_tag(text))
     if asked.place:
         # jieba's place tag, or a place suffix after two characters (城区 is a common noun).
@@ -698,7 +718,7 @@ def _answer_names(text: str, asked: _Asked) -> list[str]:
             for run in _runs(tokens, lambda t: t.tag == "ns" or (t.place and len(t.text) > 2))
         ]
         # 哪个区 is best answered by the quote's name ending in 区 (雨花台区 over 南京).
-        names = sorted(places, key=lambda n: not to_simplified(n).endswith(asked.head[-1:] or "\0"))
+        names = sorted(places, key=lambda n: not (asked.head and to_simplified(n).endswith(asked.head[-1])))
     else:
         # A name ends in the asked noun (…有限公司 for 公司) or an organization's (…公司 for 企业).
         ends = _NAME_END | ({asked.head[-1]} if asked.head and not asked.head.isascii() else set())
@@ -803,14 +823,16 @@ def _entity(question: str) -> _Entity | None:
     # The topic is named in the first clause: "2022年落地温州的麦田能源，在三年多时间里…".
     clause_end = next((i for i, t in enumerate(tokens) if t.text in _CLAUSE_END), len(tokens))
     run = _last_proper_run(tokens[:clause_end]) or _last_proper_run(tokens)
-    # A which-question's topic is its answer ("哪个城市设立了数据产业局？" is not about a 数据产业局).
-    if run is None and _asked(question) is None:
+    # A which-question's topic is its answer ("哪个城市设立了数据产业局？" is not about a 数据产业局);
+    # "X公司在哪里落地？" is about X.
+    asked = _asked(question)
+    if run is None and (asked is None or not asked.head):
         run = _organization_run(tokens)
     if run is None:
         return None
     # A name ends at its last proper noun or organization suffix: in "…发展局局长" the 局长 is the
     # attribute asked about, not part of the entity.
-    last = max(i for i, t in enumerate(run) if t.proper or t.text[-1] in _NAME_END or _title_after_suffix(t))
+    last = max(i for i, t in enumerate(run) if t.proper or _ends_name(t) or _title_after_suffix(t))
     run = run[: last + 1]
     end = run[-1].start + 1 if _title_after_suffix(run[-1]) else run[-1].end
     # The place names that open it: single characters between them belong to the name (温州|湾|新区).
@@ -861,14 +883,15 @@ def _last_proper_run(tokens: list[_Token]) -> list[_Token] | None:
     return chosen[-1] if chosen else None
 
 
+def _ends_name(token: _Token) -> bool:
+    """The word ends in an organization's or place's suffix (…局, …公司, 集團)."""
+    return to_simplified(token.text)[-1] in _NAME_END
+
+
 def _organization_run(tokens: list[_Token]) -> list[_Token] | None:
     """A name jieba tags no part of as proper, told by its organization suffix after two or more
     words: 智能|信息|科技|（温州）|有限公司."""
-    named = [
-        run
-        for run in _runs(tokens, lambda t: t.nominal)
-        if len(run) > 2 and to_simplified(run[-1].text)[-1] in _NAME_END
-    ]
+    named = [run for run in _runs(tokens, lambda t: t.nominal) if len(run) > 2 and _ends_name(run[-1])]
     return named[0] if named else None
 
 
@@ -894,11 +917,16 @@ def _proper_runs(tokens: list[_Token]) -> list[tuple[list[_Token], bool]]:
 
 
 def _asks_which(tokens: list[_Token], i: int) -> bool:
-    """The noun at i is governed by 哪 (哪个|城市, 哪|座|城市, 哪家|公司)."""
+    return _determiner(tokens, i) is not None
+
+
+def _determiner(tokens: list[_Token], i: int) -> int | None:
+    """Where the 哪 governing the noun at i is (哪个|城市, 哪|座|城市, 哪|一家|公司), or None."""
     j = i - 1
-    if j > 0 and tokens[j].text in _CLASSIFIERS and len(tokens[j].text) == 1:
-        j -= 1  # 哪|座
-    return j >= 0 and _ASKED_DETERMINER.fullmatch(to_simplified(tokens[j].text)) is not None
+    # jieba cuts off a measure word (哪|座) or a numeral with one (哪|一家).
+    if j > 0 and (tokens[j].tag == "m" or to_simplified(tokens[j].text) in _CLASSIFIERS):
+        j -= 1
+    return j if j >= 0 and _ASKED_DETERMINER.fullmatch(to_simplified(tokens[j].text)) else None
 
 
 @dataclass(frozen=True)
@@ -906,6 +934,7 @@ class _Asked:
     head: str  # the noun asked for: 城市, company; "" for 哪里 / where
     place: bool  # a kind of place: its answer is a place name
     subject: bool  # the question opens with it ("哪个城市最先…", "Which company's head…")
+    person: bool = False  # a kind of person ("Which commentator…"): its answer is a person's name
 
 
 def _asked(question: str) -> _Asked | None:
@@ -913,17 +942,30 @@ def _asked(question: str) -> _Asked | None:
     # (An English question with a long Chinese name in it counts as Chinese: the pattern decides.)
     match = _EN_ASKED.match(question)
     if match is not None:
-        head = (match.group("head") or "").lower()
-        return _Asked(head, not head or head in _EN_PLACE_HEADS, bool(head))
+        if match.group("head") is None:
+            return _Asked("", True, False)  # where
+        # The asked noun may follow a modifier or two ("Which financial commentator…"); "What
+        # year…", "Which measures…" ask for no name a pronoun could then mean.
+        singulars = [
+            w[:-3] + "y" if w.endswith("ies") else w.removesuffix("s")
+            for w in match.group("head").lower().split()
+        ]
+        head = next(
+            (w for w in singulars if w in _EN_PLACE_HEADS | _EN_PERSON_HEADS or w in _EN_KIND_NOUNS), None
+        )
+        if head is None:
+            return None
+        return _Asked(head, head in _EN_PLACE_HEADS, True, head in _EN_PERSON_HEADS)
     if detect_language(question) == "en":
         return None
     tokens = _content(_tag(question))
     for i, token in enumerate(tokens):
         if to_simplified(token.text) in _PLACES_ASKED:
             return _Asked("", True, False)
-        if (token.nominal or token.proper) and _asks_which(tokens, i):
+        determiner = _determiner(tokens, i) if token.nominal or token.proper else None
+        if determiner is not None:
             head = to_simplified(token.text)
-            return _Asked(head, token.place or head in _ZH_PLACE_HEADS, not _content(tokens[: i - 1]))
+            return _Asked(head, token.place or head in _ZH_PLACE_HEADS, determiner == 0)
     return None
 
 
@@ -954,7 +996,9 @@ def _switch(previous: str, entity: _Entity, new: str) -> str:
         # "那X的局长呢？" after "Y的副局长是谁？": both the entity and the attribute switch.
         words = _content(_tag(new))
         owner = next((i for i, t in enumerate(words) if t.text == "的"), 0)
-        attribute = _attribute_after(previous, entity.text) if 0 < owner < len(words) - 1 else None
+        # "那宜宾的人工智能局呢？" switches the entity only: its Y is an organization, no attribute.
+        asks_attribute = 0 < owner < len(words) - 1 and not _ends_name(words[-1]) and not words[-1].proper
+        attribute = _attribute_after(previous, entity.text) if asks_attribute else None
         if attribute is not None:
             return (
                 previous[: attribute[0]]
@@ -1019,8 +1063,7 @@ def _en_missing_subject(question: str) -> bool:
     short = len(question.split()) <= EN_MISSING_SUBJECT_MAX_WORDS
     if _EN_AND.match(question):
         return short
-    names = [_strip_function_words(m.group()) for m in _EN_NAME.finditer(question)]
-    return not any(names) and not _NUMBER.search(question) and short
+    return not _en_names(question) and not _NUMBER.search(question) and short
 
 
 def _en_anaphors(question: str) -> list[re.Match[str]]:
@@ -1051,10 +1094,15 @@ def _en_names(text: str) -> list[str]:
 def _en_edit(match: re.Match[str], context: _Context) -> _Edit:
     word = " ".join(match.group(1).lower().split())
     entity = (context.person() if word in _EN_PERSON_REFERENCES else None) or context.entity
+    noun = word.split()[-1] if " " in word and word not in _EN_PERSON_REFERENCES else None
     if word in _EN_POSSESSIVE:
         replacement = entity + "'s"
     elif word == "there":
         replacement = "in " + entity
+    elif noun and not entity.lower().endswith(noun) and entity.isascii():
+        # "that plan" after a question about Luzhou is Luzhou's plan, not Luzhou; a Chinese name an
+        # answer gave is the thing itself ("that company" after "Which company…?").
+        replacement = f"{entity}'s {noun}"
     else:
         replacement = entity
     return _Edit(match.start(1), match.end(1), replacement)

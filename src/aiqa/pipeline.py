@@ -171,8 +171,8 @@ class Pipeline:
 
     def _earlier_answers(self, k: int) -> Callable[[str], list[str]]:
         """The sentences the extractive answerer quotes for an earlier question of the conversation,
-        the model's best first, or none when it refuses (asked only when a follow-up's 他, 该区 or
-        "its" is named by no question), once per question."""
+        the model's best first, or none when it refuses (asked only when a follow-up needs them: see
+        `condense`), once per question."""
         extractive = self.answerers["extractive"]
         assert isinstance(extractive, ExtractiveAnswerer)
 
