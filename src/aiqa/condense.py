@@ -38,7 +38,7 @@ from .chinese import (
     tokenize,
 )
 from .errors import LLMError
-from .lexicon import MONTHS
+from .lexicon import MONTHS, lemmas
 
 # Earlier turns looked at: an entity named further back than this is rarely what "它" means.
 MAX_TURNS = 6
@@ -178,6 +178,7 @@ _EN_KIND_NOUNS = (
     "university", "district", "city", "province", "county", "town", "park", "zone", "region", "report",
     "plan", "document", "dataset", "platform", "exchange", "centre", "center", "association", "alliance",
 )  # fmt: skip
+_EN_ASKED_HEADS = _EN_PLACE_HEADS | _EN_PERSON_HEADS | set(_EN_KIND_NOUNS)
 _EN_PRONOUN = re.compile(
     rf"\b((?:this|that)\s+person|(?:this|that)\s+(?:{'|'.join(_EN_KIND_NOUNS)})"
     r"|it|its|they|their|them|he|his|him|she|her|this|these|those|there)\b",
@@ -457,8 +458,7 @@ def _carried(question: str, resolved: list[str], answer: Answerer | None) -> str
     # a noun with the follow-up is the one it continues, else the latest with a topic. Topics are
     # found lazily: one may ask the pipeline for an earlier answer.
     nouns = _nouns(question)
-    latest = list(reversed(resolved))
-    turns = [t for t in latest if nouns & _nouns(t)] + [t for t in latest if not nouns & _nouns(t)]
+    turns = sorted(reversed(resolved), key=lambda turn: not nouns & _nouns(turn))  # stable: latest first
     found = next(((t, e) for t in turns if (e := _topic(t, answer, new is not None))), None)
     if found is None:
         return None
@@ -646,9 +646,12 @@ class _Context:
             if named:
                 return named[-1]
             if self.answer is not None and _ASKS_WHICH.search(to_simplified(turn)):
-                quotes = self.answer(turn)
+                asked_in = normalize(turn)
                 new = [
-                    n for q in quotes for n in _names_ending(q, head) if normalize(n) not in normalize(turn)
+                    n
+                    for q in self.answer(turn)
+                    for n in _names_ending(q, head)
+                    if normalize(n) not in asked_in
                 ]
                 if new:
                     return new[0]
@@ -721,13 +724,13 @@ def _answer_names(text: str, asked: _Asked) -> list[str]:
         names = sorted(places, key=lambda n: not (asked.head and to_simplified(n).endswith(asked.head[-1])))
     else:
         # A name ends in the asked noun (…有限公司 for 公司) or an organization's (…公司 for 企业).
-        ends = _NAME_END | ({asked.head[-1]} if asked.head and not asked.head.isascii() else set())
+        own = asked.head[-1:] if not asked.head.isascii() else ""
         runs = _runs(tokens, lambda t: t.nominal or t.proper)
         names = [
             text[run[0].start : token.end]
             for run in runs
             for j, token in enumerate(run)
-            if j > 0 and to_simplified(token.text)[-1] in ends
+            if j > 0 and (_ends_name(token) or (own and to_simplified(token.text).endswith(own)))
         ]
         # Else a name without a suffix (麦田|能源: a person's tag on a company's name).
         names += [text[run[0].start : run[-1].end] for run in runs if any(t.proper for t in run)]
@@ -946,13 +949,8 @@ def _asked(question: str) -> _Asked | None:
             return _Asked("", True, False)  # where
         # The asked noun may follow a modifier or two ("Which financial commentator…"); "What
         # year…", "Which measures…" ask for no name a pronoun could then mean.
-        singulars = [
-            w[:-3] + "y" if w.endswith("ies") else w.removesuffix("s")
-            for w in match.group("head").lower().split()
-        ]
-        head = next(
-            (w for w in singulars if w in _EN_PLACE_HEADS | _EN_PERSON_HEADS or w in _EN_KIND_NOUNS), None
-        )
+        words = match.group("head").lower().split()
+        head = next((form for word in words for form in lemmas(word) if form in _EN_ASKED_HEADS), None)
         if head is None:
             return None
         return _Asked(head, head in _EN_PLACE_HEADS, True, head in _EN_PERSON_HEADS)

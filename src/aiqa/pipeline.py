@@ -183,7 +183,7 @@ class Pipeline:
             except QuestionError:  # an earlier turn too long to ask names nothing to refer to
                 return []
             decision = extractive.decide(query, self.retriever().retrieve(query, k))
-            return [c.text for c in extractive.best_first(decision)] if decision.answerable else []
+            return [c.text for c in extractive.best_first(decision.ranked)] if decision.answerable else []
 
         return quotes
 

@@ -123,7 +123,7 @@ class ExtractiveAnswerer:
         # A follow-up carries its subject's words in from the conversation, so a sentence about the
         # subject covers it well whether or not it gives the detail asked (see FOLLOW_UP_KINDS).
         if answerable and query.follow_up:
-            quoted = companions(ranked, self.model.companion_ratio)
+            quoted = self.best_first(ranked)
             # After "那X呢？" a quote that never names X is about the entity asked before; so for any
             # name the follow-up typed. A quote naming no place or organization of its own may
             # refer back to one in the sentence before it ("X…。该局…").
@@ -155,13 +155,13 @@ class ExtractiveAnswerer:
     def stream(self, query: Query, passages: list[Passage]) -> Iterator[str | Draft]:
         return stream_whole(self.answer(query, passages))
 
-    def best_first(self, decision: Decision) -> list[Candidate]:
+    def best_first(self, ranked: list[tuple[Candidate, float]]) -> list[Candidate]:
         """The best sentence, and up to two more the model rates nearly as likely to be the answer."""
-        return companions(decision.ranked, self.model.companion_ratio)
+        return companions(ranked, self.model.companion_ratio)
 
     def _chosen(self, decision: Decision) -> list[Candidate]:
         """The sentences quoted, in reading order."""
-        chosen = self.best_first(decision)
+        chosen = self.best_first(decision.ranked)
         best = chosen[0]
         # Read in the order of the passages, and of the document within one.
         return sorted(chosen, key=lambda c: (c.passage_rank != best.passage_rank, c.passage_rank, c.start))
