@@ -223,6 +223,11 @@ def test_after_a_which_question_it_is_what_the_answer_names() -> None:
     # 哪座城市 opens the question as much as 哪个城市 does.
     city = {"哪座城市最先设立了数据产业局？": ["2026年2月，泸州市数据产业局揭牌。"]}
     assert condense("它的市长是谁？", list(city), answer=quoting(city)) == "泸州市的市长是谁？"
+    # A possessor is possessed once: "Luzhou's company", not "Luzhou's's company".
+    assert condense("When was that company founded?", ["Which company did Luzhou's mayor praise?"]) == (
+        "When was Luzhou's company founded?"
+    )
+    assert condense("Who is its deputy?", ["What did Luzhou's mayor say?"]) == "Who is Luzhou's deputy?"
     # "that plan" after a question about a city is the city's plan.
     assert (
         condense("What does that plan say?", ["What did Luzhou publish in 2025?"])
