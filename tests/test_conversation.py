@@ -228,6 +228,9 @@ def test_after_a_which_question_it_is_what_the_answer_names() -> None:
         "When was Luzhou's company founded?"
     )
     assert condense("Who is its deputy?", ["What did Luzhou's mayor say?"]) == "Who is Luzhou's deputy?"
+    assert condense("How many people live there?", ["What did Luzhou's mayor say?"]) == (
+        "How many people live in Luzhou?"
+    )
     # "that plan" after a question about a city is the city's plan.
     assert (
         condense("What does that plan say?", ["What did Luzhou publish in 2025?"])

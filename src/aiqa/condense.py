@@ -471,7 +471,7 @@ def _carried(question: str, resolved: list[str], answer: Answerer | None) -> str
         edits = [_en_edit(match, context) for match in _en_anaphors(question)]
         if not edits and _en_missing_subject(question):
             # "How many members have signed up so far?" → "For Luzhou, how many …?"
-            name = _owner(entity.text)
+            name = entity.text
             opening = _EN_AND.match(question)
             end = opening.end() if opening else 0
             edits = [_Edit(0, end + 1, f"For {name}, {question[end].lower()}")]
@@ -1075,11 +1075,6 @@ def _en_anaphors(question: str) -> list[re.Match[str]]:
     ]
 
 
-def _owner(name: str) -> str:
-    """A name without the possessive it was asked with ("Luzhou's mayor" names Luzhou)."""
-    return re.sub(r"['’]s$", "", name)
-
-
 def _en_names(text: str) -> list[str]:
     """The names an English text writes. A possessor's acronym before a common word is what it
     has, not part of its name: "Wenzhou's GDP reached" names Wenzhou. (A bare one may be a name
@@ -1089,6 +1084,9 @@ def _en_names(text: str) -> list[str]:
         name = _strip_function_words(match.group())
         if re.match(r"\s+[a-z]", text[match.end() :]):
             name = _EN_TRAILING_ACRONYM.sub("", name)
+        # Without the possessive it is written with: "Luzhou's mayor" names Luzhou, so "its deputy"
+        # and "there" become "Luzhou's deputy" and "in Luzhou".
+        name = re.sub(r"['’]s$", "", name)
         if name:
             names.append(name)
     return names
@@ -1099,13 +1097,13 @@ def _en_edit(match: re.Match[str], context: _Context) -> _Edit:
     entity = (context.person() if word in _EN_PERSON_REFERENCES else None) or context.entity
     noun = word.split()[-1] if " " in word and word not in _EN_PERSON_REFERENCES else None
     if word in _EN_POSSESSIVE:
-        replacement = _owner(entity) + "'s"
+        replacement = entity + "'s"
     elif word == "there":
         replacement = "in " + entity
     elif noun and not entity.lower().endswith(noun) and entity.isascii():
         # "that plan" after a question about Luzhou is Luzhou's plan, not Luzhou; a Chinese name an
         # answer gave is the thing itself ("that company" after "Which company…?").
-        replacement = f"{_owner(entity)}'s {noun}"
+        replacement = f"{entity}'s {noun}"
     else:
         replacement = entity
     return _Edit(match.start(1), match.end(1), replacement)
