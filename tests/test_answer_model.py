@@ -100,6 +100,10 @@ def test_an_asked_kind_is_lacking_unless_a_text_holds_one_beyond_the_question(sm
     )
     who = question_terms(make_query("青田港务局的首任局长是谁？"), small.index.idf)
     assert kinds_lacking(who, [normalize("首任局长是林海峰。")]) == ()
+    assert kinds_lacking(who, [normalize("局长林海峰表示，港口将扩建。")]) == ()
+    # A role that speaks names no one.
+    assert kinds_lacking(who, [normalize("青田港务局负责人表示，港口将扩建。")]) == ("person",)
+    assert kinds_lacking(who, [normalize("港务局工作人员说，港口将扩建。")]) == ("person",)
     # A question asking for no date, count or person lacks nothing.
     what = question_terms(make_query("青田港务局管理什么？"), small.index.idf)
     assert kinds_lacking(what, [normalize("松阳茶叶博物馆收藏了各地的茶具。")]) == ()
