@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from aiqa.condense import condense, is_rewrite, names_typed
+from aiqa.condense import condense, is_rewrite, names_typed, with_topic
 from aiqa.evaluation import evaluate, metrics, read_gold
 from aiqa.pipeline import Pipeline, make_answerers
 from openai_peer import ChatServer, Reply
@@ -373,6 +373,47 @@ def test_a_follow_up_continues_the_earlier_question_it_shares_a_noun_with() -> N
     earlier = ["泸州市人工智能局的工作重点是什么？", "赣州市有多少家制造企业？"]
     assert condense("它的局长是谁？", earlier) == "赣州市的局长是谁？"
     assert condense("工作重点由谁提出？", earlier) == "泸州市人工智能局的工作重点由谁提出？"
+
+
+def test_the_entity_is_the_subject_before_the_main_verb() -> None:
+    # Not the place after the verb, nor a verb jieba's dictionary also lists as a place (开园), nor
+    # the pieces of a name jieba does not know (数|安|港).
+    assert (
+        condense("它的产值是多少？", ["泸州市人工智能局是哪一年落地江阳区的？"])
+        == "泸州市人工智能局的产值是多少？"
+    )
+    assert condense("它的产值是多少？", ["2022年落地泸州的赣江集团是做什么的？"]) == "赣江集团的产值是多少？"
+    assert (
+        condense("它的占地面积有多大？", ["“泸州数据港”是什么时候正式开园的？"])
+        == "“泸州数据港”的占地面积有多大？"
+    )
+    assert (
+        condense("它的占地面积有多大？", ["赣州(江阳)数安港是什么时候开园的？"])
+        == "赣州(江阳)数安港的占地面积有多大？"
+    )
+    # A person saying something of it is not what "它" is.
+    assert condense("它的产值是多少？", ["丁某认为泸州在哪个产业有优势？"]) == "泸州的产值是多少？"
+
+
+def test_a_follow_up_can_be_read_with_the_conversation_s_topic_first() -> None:
+    earlier = ["“泸州数据港”是什么时候正式开园的？"]
+    assert with_topic("开园时召开了什么大会？", earlier) == "“泸州数据港”的开园时召开了什么大会？"
+    # A follow-up naming something no earlier question names may have a subject of its own.
+    assert with_topic("赣州开园时召开了什么大会？", earlier) is None
+    assert with_topic("开园时召开了什么大会？", []) is None
+
+
+def test_a_follow_up_refused_alone_is_answered_with_the_topic_carried_in(real_pipeline: Pipeline) -> None:
+    earlier = ["“中国（温州）数安港”在哪一年正式开园？"]
+    question = "开园那会儿开了个什么大会？"
+    assert condense(question, earlier) is None
+    assert not real_pipeline.ask(question).answerable
+    answer = real_pipeline.ask(question, history=earlier)
+    assert answer.rewritten == with_topic(question, earlier)
+    assert answer.answerable and "数安港" in answer.answer
+    # One the topic does not help stays refused, and is not shown as rewritten.
+    unknown = real_pipeline.ask("开园时请了哪位歌手演出？", history=earlier)
+    assert not unknown.answerable and unknown.rewritten is None
 
 
 def test_conversational_gold_rows_are_asked_after_their_history(real_pipeline: Pipeline) -> None:

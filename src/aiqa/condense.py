@@ -150,6 +150,8 @@ _NOMINAL_TAGS = {"n", "ng", "nr", "ns", "nt", "nz", "nrt", "nrfg", "l", "j", "en
 # Tags a lone character of an unknown word gets (智 ng, 算 v); function words have others.
 _FRAGMENT_TAGS = {"n", "ng", "v", "vg", "vn", "a", "ag", "b", "g", "k", "h", "j"}
 _PROPER_TAGS = {"nr", "ns", "nt", "nz", "nrt", "nrfg", "j", "eng", "title"}
+_ADVERB_TAGS = {"d", "ad"}
+_NOUN_FRAGMENT_TAGS = {"n", "ng", "j"}
 # Those a follow-up's answer must name when the follow-up types one (abbreviations and Latin words
 # such as "AI" are left out: a sentence names them in other words).
 _TYPED_NAME_TAGS = {"nr", "ns", "nt", "nz", "nrt", "nrfg", "title"}
@@ -269,6 +271,21 @@ def condense(
         if rewritten and rewritten != question and is_rewrite(question, earlier, rewritten):
             return rewritten
     return _rewrite(question, resolved, answer)
+
+
+def with_topic(question: str, history: Sequence[str], answer: Answerer | None = None) -> str | None:
+    """The follow-up with the conversation's topic put first, as for a question missing its subject
+    ("开园时召开了什么大会？" after a question about a park): the second reading of a follow-up
+    that `condense` leaves as it is. None when the question names something no earlier question
+    names: it may be a new subject, and two subjects make a question about neither."""
+    earlier = [turn.strip() for turn in history if turn and turn.strip()][-MAX_TURNS:]
+    source = normalize("\n".join(earlier))
+    if not earlier or any(normalize(name) not in source for name in names_typed(question)):
+        return None
+    resolved: list[str] = []
+    for turn in earlier:
+        resolved.append(_rewrite(turn, resolved) or turn)
+    return _carried(question, resolved, answer, subject=True)
 
 
 def is_rewrite(question: str, earlier: Sequence[str], rewritten: str) -> bool:
@@ -442,8 +459,11 @@ def _conversation_date(resolved: list[str], answer: Answerer | None) -> tuple[in
     return None
 
 
-def _carried(question: str, resolved: list[str], answer: Answerer | None) -> str | None:
-    """The follow-up with the conversation's entity or attribute carried over, or None."""
+def _carried(
+    question: str, resolved: list[str], answer: Answerer | None, subject: bool = False
+) -> str | None:
+    """The follow-up with the conversation's entity or attribute carried over, or None. `subject`:
+    put the entity first even when the question seems to have a subject of its own."""
     # "那2018年呢？" / "And in 2018?": the latest question naming a year, asked of that year.
     year = _YEAR_SWITCH.match(unicodedata.normalize("NFKC", question))
     if year is not None:
@@ -469,14 +489,14 @@ def _carried(question: str, resolved: list[str], answer: Answerer | None) -> str
     language = detect_language(question)
     if language == "en":
         edits = [_en_edit(match, context) for match in _en_anaphors(question)]
-        if not edits and _en_missing_subject(question):
+        if not edits and (subject or _en_missing_subject(question)):
             # "How many members have signed up so far?" → "For Luzhou, how many …?"
             name = entity.text
             opening = _EN_AND.match(question)
             end = opening.end() if opening else 0
             edits = [_Edit(0, end + 1, f"For {name}, {question[end].lower()}")]
     else:
-        edits = _zh_edits(_tag(question), context)
+        edits = _zh_edits(_tag(question), context, subject)
     rewritten = _apply(question, edits, language)
     return rewritten if rewritten != question else None
 
@@ -497,6 +517,10 @@ def _tag(text: str) -> list[_Token]:
     position = 0
     for word, tag in tagged_words(simplified):
         end = position + len(word)
+        # An adverb modifies a verb: a name right after one is a verb jieba's dictionary also
+        # lists as a name (正式|开园 "opened", tagged a place).
+        if tag in _PROPER_TAGS and tokens and tokens[-1].tag in _ADVERB_TAGS:
+            tag = "v"
         tokens.append(_Token(text[position:end], tag, position, end))
         position = end
     return _merge(text, _merge(text, tokens, _TITLE, "title"), _PARENTHETICAL, "paren")
@@ -753,11 +777,11 @@ def _bare(name: str) -> str:
     return _TRAILING_PARENTHETICAL.sub("", name.rstrip(_CLOSING)).rstrip(_CLOSING)
 
 
-def _zh_edits(tokens: list[_Token], context: _Context) -> list[_Edit]:
+def _zh_edits(tokens: list[_Token], context: _Context, subject: bool = False) -> list[_Edit]:
     entity = context.entity
     anaphors = _zh_anaphors(tokens)
     if not anaphors:
-        if not _missing_subject(tokens):
+        if not subject and not _missing_subject(tokens):
             return []
         first = _content(tokens)[0]
         return [_Edit(first.start, first.start, entity + ("的" if first.nominal else ""))]
@@ -825,7 +849,14 @@ def _entity(question: str) -> _Entity | None:
     tokens = _unknown_words(_tag(question))
     # The topic is named in the first clause: "2022年落地温州的麦田能源，在三年多时间里…".
     clause_end = next((i for i, t in enumerate(tokens) if t.text in _CLAUSE_END), len(tokens))
-    run = _last_proper_run(tokens[:clause_end]) or _last_proper_run(tokens)
+    # Its subject comes before the main verb: "泸州数据港是哪一年落地江阳区的？" is about the 数据港,
+    # not 江阳区; a verb with a 的 after it modifies a noun ("2022年落地江阳区的X是…"). Not a person
+    # who says something of it ("丁某认为泸州…"): a person is 他, not an entity (`_Context.person`).
+    main = _main_verb(tokens[:clause_end])
+    subject = _last_proper_run(tokens[:main]) if main is not None else None
+    if subject is not None and all(t.tag.startswith("nr") for t in subject if t.proper):
+        subject = None
+    run = subject or _last_proper_run(tokens[:clause_end]) or _last_proper_run(tokens)
     # A which-question's topic is its answer ("哪个城市设立了数据产业局？" is not about a 数据产业局);
     # "X公司在哪里落地？" is about X.
     asked = _asked(question)
@@ -850,6 +881,20 @@ def _entity(question: str) -> _Entity | None:
     return _Entity(text, opening)
 
 
+def _main_verb(tokens: list[_Token]) -> int | None:
+    """Where the clause's main verb is: the first verb not followed, before the next verb, by a 的
+    before a noun (which makes the verb part of the noun's modifier; a 的 closing "是…的" does not)."""
+    verbs = [i for i, t in enumerate(tokens) if t.tag.startswith("v") and t.tag != "vn"]
+    for n, i in enumerate(verbs):
+        following = verbs[n + 1] if n + 1 < len(verbs) else len(tokens)
+        if not any(
+            tokens[j].text == "的" and j + 1 < len(tokens) and tokens[j + 1].nominal
+            for j in range(i + 1, following)
+        ):
+            return i
+    return None
+
+
 def _unknown_words(tokens: list[_Token]) -> list[_Token]:
     """Single characters in a row, none a function word, followed by a noun, joined into one noun:
     a word jieba's dictionary lacks is cut into its characters (南京|智|算|中心), which would end
@@ -860,7 +905,10 @@ def _unknown_words(tokens: list[_Token]) -> list[_Token]:
         j = i
         while j < len(tokens) and _fragment(tokens[j]):
             j += 1
-        if j - i >= 2 and j < len(tokens) and tokens[j].nominal:
+        if not (j - i >= 2 and j < len(tokens) and tokens[j].nominal):
+            # Three or more up to one that is a noun are one too (数|安|港 before 是).
+            j = next((m + 1 for m in range(j - 1, i + 1, -1) if tokens[m].tag in _NOUN_FRAGMENT_TAGS), i)
+        if j - i >= 2:
             merged.append(
                 _Token("".join(t.text for t in tokens[i:j]), "unknown", tokens[i].start, tokens[j - 1].end)
             )

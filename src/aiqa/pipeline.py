@@ -12,7 +12,7 @@ from .answer.answerer import ExtractiveAnswerer
 from .answering import Answerer, Draft
 from .chinese import detect_language, spells
 from .chunking import ChunkingParams
-from .condense import condense, names_typed
+from .condense import condense, names_typed, with_topic
 from .embedders import EmbedderChoice, choose_embedder, embedder_for_index
 from .embedding import Embedder
 from .errors import AiqaError, IndexStateError, QuestionError, SettingsError
@@ -173,8 +173,7 @@ class Pipeline:
         """The sentences the extractive answerer quotes for an earlier question of the conversation,
         the model's best first, or none when it refuses (asked only when a follow-up needs them: see
         `condense`), once per question."""
-        extractive = self.answerers["extractive"]
-        assert isinstance(extractive, ExtractiveAnswerer)
+        extractive = self._extractive
 
         @cache
         def quotes(question: str) -> list[str]:
@@ -213,17 +212,20 @@ class Pipeline:
         # The LLM rewrites follow-ups only for its own answers: whoever picked the extractive
         # answerer asked for an answer without the LLM, and gets the code path's rewrite.
         rewriter = chosen.condense if isinstance(chosen, LLMAnswerer) else None
-        rewritten = condense(question, history or [], rewriter, self._earlier_answers(k))
-        asked = rewritten or question
-        query = self._query(asked)
-        # The answer is in the language the user asked in, whatever the carried-over words are in.
-        query = replace(
-            query,
-            language=detect_language(question),
-            follow_up=rewritten is not None,
-            typed_names=self._typed_names(question) if rewritten else (),
-        )
+        earlier = self._earlier_answers(k)
+        rewritten = condense(question, history or [], rewriter, earlier)
+        query = self._asked(question, rewritten)
         retrieved = self.retriever().retrieve(query, max(k, RETRIEVED_SHOWN))
+        if rewritten is None and history and not self._extractive.decide(query, retrieved[:k]).answerable:
+            # Read alone the follow-up is refused: it may lean on the conversation in a way the
+            # rewrite did not see ("开园时召开了什么大会？"). Read with the topic carried in, it is
+            # taken only when that reading is answered (the gate of every answerer).
+            carried = with_topic(question, history, earlier)
+            if carried is not None:
+                alternative = self._asked(question, carried)
+                found = self.retriever().retrieve(alternative, max(k, RETRIEVED_SHOWN))
+                if self._extractive.decide(alternative, found[:k]).answerable:
+                    rewritten, query, retrieved = carried, alternative, found
         draft = None
         for event in chosen.stream(query, retrieved[:k]):
             if isinstance(event, Draft):
@@ -243,6 +245,23 @@ class Pipeline:
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
             notices=[*self.notices, *draft.notices],
         )
+
+    def _asked(self, question: str, rewritten: str | None) -> Query:
+        """The query retrieval and the answerer get: the rewrite's words, the question's language."""
+        query = self._query(rewritten or question)
+        # The answer is in the language the user asked in, whatever the carried-over words are in.
+        return replace(
+            query,
+            language=detect_language(question),
+            follow_up=rewritten is not None,
+            typed_names=self._typed_names(question) if rewritten else (),
+        )
+
+    @property
+    def _extractive(self) -> ExtractiveAnswerer:
+        extractive = self.answerers["extractive"]
+        assert isinstance(extractive, ExtractiveAnswerer)
+        return extractive
 
     def _typed_names(self, question: str) -> tuple[Term, ...]:
         """The names a follow-up typed, with the forms a Chinese sentence names them by. An English
