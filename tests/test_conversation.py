@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from aiqa.condense import condense, is_rewrite, names_typed, with_topic
+from aiqa.condense import condense, in_frame, is_rewrite, names_typed, with_topic
 from aiqa.evaluation import evaluate, metrics, read_gold
 from aiqa.pipeline import Pipeline, make_answerers
 from openai_peer import ChatServer, Reply
@@ -401,6 +401,20 @@ def test_a_follow_up_can_be_read_with_the_conversation_s_topic_first() -> None:
     # A follow-up naming something no earlier question names may have a subject of its own.
     assert with_topic("赣州开园时召开了什么大会？", earlier) is None
     assert with_topic("开园时召开了什么大会？", []) is None
+
+
+def test_a_follow_up_can_be_read_in_the_frame_an_earlier_question_set() -> None:
+    earlier = ["泸州报告提到的产业布局中，江阳区的特点是什么？", "赣州有多少家企业？"]
+    assert in_frame("纳溪区又有什么特点？", earlier) == "泸州报告提到的产业布局中，纳溪区又有什么特点？"
+    assert (
+        in_frame(
+            "Which segment does Naxi focus on?", ["In Luzhou's chip layout, what does Jiangyang focus on?"]
+        )
+        == "In Luzhou's chip layout, which segment does Naxi focus on?"
+    )
+    # A follow-up with a clause of its own sets its own frame; a conversation without one has none.
+    assert in_frame("按报告，纳溪区又有什么特点？", earlier) is None
+    assert in_frame("纳溪区又有什么特点？", ["赣州有多少家企业？"]) is None
 
 
 def test_a_follow_up_refused_alone_is_answered_with_the_topic_carried_in(real_pipeline: Pipeline) -> None:

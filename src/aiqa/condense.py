@@ -158,6 +158,7 @@ _TYPED_NAME_TAGS = {"nr", "ns", "nt", "nz", "nrt", "nrfg", "title"}
 # Characters that end the name of an organization or a place (局, 中心, 公司, 新区…).
 _NAME_END = set("局署处厅委会院所心司团港园区市县省镇州部办馆")
 _CLAUSE_END = set("，,。？?！!；;：:")
+_CLAUSE_BREAK = re.compile(r"[，,；;：:]")
 # What may close a name after its head noun: a quote or title mark, a year in brackets (《…报告(2025)》).
 _CLOSING = "”」》』\"'"
 _TRAILING_PARENTHETICAL = re.compile(r"[（(][^（）()]{1,12}[)）]$")
@@ -286,6 +287,22 @@ def with_topic(question: str, history: Sequence[str], answer: Answerer | None = 
     for turn in earlier:
         resolved.append(_rewrite(turn, resolved) or turn)
     return _carried(question, resolved, answer, subject=True)
+
+
+def in_frame(question: str, history: Sequence[str]) -> str | None:
+    """The follow-up after the framing clause of the latest earlier question that opens with one
+    ("报告提到的布局中，江苏的特点是什么？" then "安徽又有什么特点？" → "报告提到的布局中，安徽又有
+    什么特点？"): the third reading of a follow-up `condense` leaves as it is. None when the
+    follow-up has clauses of its own or no earlier question has a frame."""
+    if _CLAUSE_BREAK.search(question.rstrip("?？!！。 ")):
+        return None
+    for turn in reversed([turn.strip() for turn in history if turn and turn.strip()][-MAX_TURNS:]):
+        breaks = list(_CLAUSE_BREAK.finditer(turn.rstrip("?？!！。 ")))
+        if breaks:
+            frame = turn[: breaks[-1].end()]
+            english = detect_language(question) == "en"
+            return f"{frame} {question[0].lower()}{question[1:]}" if english else frame + question.lstrip()
+    return None
 
 
 def is_rewrite(question: str, earlier: Sequence[str], rewritten: str) -> bool:

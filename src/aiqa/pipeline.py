@@ -12,7 +12,7 @@ from .answer.answerer import ExtractiveAnswerer
 from .answering import Answerer, Draft
 from .chinese import detect_language, spells
 from .chunking import ChunkingParams
-from .condense import condense, names_typed, with_topic
+from .condense import condense, in_frame, names_typed, with_topic
 from .embedders import EmbedderChoice, choose_embedder, embedder_for_index
 from .embedding import Embedder
 from .errors import AiqaError, IndexStateError, QuestionError, SettingsError
@@ -220,12 +220,14 @@ class Pipeline:
             # Read alone the follow-up is refused: it may lean on the conversation in a way the
             # rewrite did not see ("开园时召开了什么大会？"). Read with the topic carried in, it is
             # taken only when that reading is answered (the gate of every answerer).
-            carried = with_topic(question, history, earlier)
-            if carried is not None:
+            for carried in (with_topic(question, history, earlier), in_frame(question, history)):
+                if carried is None:
+                    continue
                 alternative = self._asked(question, carried)
                 found = self.retriever().retrieve(alternative, max(k, RETRIEVED_SHOWN))
                 if self._extractive.decide(alternative, found[:k]).answerable:
                     rewritten, query, retrieved = carried, alternative, found
+                    break
         draft = None
         for event in chosen.stream(query, retrieved[:k]):
             if isinstance(event, Draft):
