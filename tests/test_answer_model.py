@@ -26,6 +26,7 @@ from aiqa.answer.features import (
 from aiqa.answer.model import MODEL_FILES, load_model
 from aiqa.answering import REFUSALS
 from aiqa.chinese import detect_language, normalize, spells
+from aiqa.condense import carried_people
 from aiqa.embedding import HashingEmbedder
 from aiqa.pipeline import Pipeline
 from aiqa.retrieval import Term, make_query
@@ -123,6 +124,25 @@ def test_a_follow_up_whose_answer_lacks_the_asked_kind_is_refused(small: Pipelin
     assert not decision.answerable and decision.lacking == ("number",)
     assert always.answer(query, passages).notices == ["找到的句子没有给出所问的数字。"]
     assert always.decide(dataclasses.replace(query, follow_up=False), passages).answerable
+
+
+def test_a_follow_up_about_a_person_carried_in_needs_a_passage_naming_them(small: Pipeline) -> None:
+    rewritten = "李建国常去的博物馆收藏了什么？"
+    assert carried_people("他常去的博物馆收藏了什么？", rewritten) == ("李建国",)
+    assert carried_people(rewritten, rewritten) == ()
+    query = dataclasses.replace(make_query(rewritten), follow_up=True, carried_people=("李建国",))
+    passages = small.retriever().retrieve(query, 5)
+    always = ExtractiveAnswerer(small.index.idf, small.index.manifest.embedder.id, threshold=0.0)
+    decision = always.decide(query, passages)
+    # The museum's collection is the best match; no passage names him.
+    assert "博物馆" in decision.ranked[0][0].text
+    assert not decision.answerable and decision.unnamed == "李建国"
+    assert always.decide(dataclasses.replace(query, carried_people=()), passages).answerable
+    # Named in the passage, though not in the quoted sentence: answered.
+    founded = dataclasses.replace(
+        make_query("林海峰所在的港务局有多少名工作人员？"), follow_up=True, carried_people=("林海峰",)
+    )
+    assert always.decide(founded, small.retriever().retrieve(founded, 5)).answerable
 
 
 def test_an_entity_switch_answered_about_another_entity_is_refused(small: Pipeline) -> None:

@@ -391,6 +391,8 @@ def test_the_entity_is_the_subject_before_the_main_verb() -> None:
         condense("它的占地面积有多大？", ["赣州(江阳)数安港是什么时候开园的？"])
         == "赣州(江阳)数安港的占地面积有多大？"
     )
+    # A name jieba's dictionary cuts into characters (余|丽|慧) is one name.
+    assert condense("那李建国呢？", ["余丽慧是哪个机构的局长？"]) == "李建国是哪个机构的局长？"
     # A person saying something of it is not what "它" is.
     assert condense("它的产值是多少？", ["丁某认为泸州在哪个产业有优势？"]) == "泸州的产值是多少？"
 

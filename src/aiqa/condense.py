@@ -305,6 +305,12 @@ def in_frame(question: str, history: Sequence[str]) -> str | None:
     return None
 
 
+def carried_people(question: str, rewritten: str) -> tuple[str, ...]:
+    """The people a rewrite names and the question does not (normalized): carried in for a 他/she."""
+    typed = normalize(question)
+    return tuple(dict.fromkeys(n for n in map(normalize, _people(rewritten)) if n not in typed))
+
+
 def is_rewrite(question: str, earlier: Sequence[str], rewritten: str) -> bool:
     """Whether an LLM's reply is a rewrite of the question, not an answer or an invention."""
     return (
@@ -540,7 +546,20 @@ def _tag(text: str) -> list[_Token]:
             tag = "v"
         tokens.append(_Token(text[position:end], tag, position, end))
         position = end
-    return _merge(text, _merge(text, tokens, _TITLE, "title"), _PARENTHETICAL, "paren")
+    return _merge(
+        text, _merge(text, _named(text, simplified, tokens), _TITLE, "title"), _PARENTHETICAL, "paren"
+    )
+
+
+def _named(text: str, simplified: str, tokens: list[_Token]) -> list[_Token]:
+    """A person's name jieba's dictionary cuts into characters (余|丽|慧) as one name, where its name
+    tagger finds one."""
+    for start, end in person_spans(simplified):
+        inside = [t for t in tokens if start <= t.start and t.end <= end]
+        if len(inside) > 1 and inside[0].start == start and inside[-1].end == end:
+            at = tokens.index(inside[0])
+            tokens[at : at + len(inside)] = [_Token(text[start:end], "nr", start, end)]
+    return tokens
 
 
 def _merge(text: str, tokens: list[_Token], pattern: re.Pattern[str], tag: str) -> list[_Token]:

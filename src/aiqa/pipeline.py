@@ -12,7 +12,7 @@ from .answer.answerer import ExtractiveAnswerer
 from .answering import Answerer, Draft
 from .chinese import detect_language, spells
 from .chunking import ChunkingParams
-from .condense import condense, in_frame, names_typed, with_topic
+from .condense import carried_people, condense, in_frame, names_typed, with_topic
 from .embedders import EmbedderChoice, choose_embedder, embedder_for_index
 from .embedding import Embedder
 from .errors import AiqaError, IndexStateError, QuestionError, SettingsError
@@ -257,6 +257,7 @@ class Pipeline:
             language=detect_language(question),
             follow_up=rewritten is not None,
             typed_names=self._typed_names(question) if rewritten else (),
+            carried_people=carried_people(question, rewritten) if rewritten else (),
         )
 
     @property

@@ -32,9 +32,11 @@ class Query:
     language: Language
     terms: tuple[Term, ...]
     # Rewritten from the conversation (condense.py): its answer must hold the kind of thing it asks
-    # for and name the names the follow-up itself typed ("那泸州呢？").
+    # for, name the names the follow-up itself typed ("那泸州呢？") and the people carried in.
     follow_up: bool = False
     typed_names: tuple[Term, ...] = ()  # surface: the name as typed; forms: how a sentence names it
+    # The people the rewrite carried in for 他/她/he/she (normalized): its quotes' passages must name them.
+    carried_people: tuple[str, ...] = ()
 
     @property
     def tokens(self) -> list[str]:

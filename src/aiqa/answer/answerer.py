@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..answering import Draft, citation_for, refusal, stream_whole
-from ..chinese import normalize, to_simplified
+from ..chinese import clean, normalize, to_simplified
 from ..models import Passage
 from ..retrieval import Query
 from .features import (
@@ -142,6 +142,12 @@ class ExtractiveAnswerer:
                 ),
                 "",
             )
+            # A person carried in for 他 may be named a sentence or two from the quote ("…。"X"，
+            # 周威说"), but not outside its passage: "他在哪个单位工作？" quoting another passage
+            # answers about someone else.
+            if not unnamed:
+                texts = [normalize(clean(passages[r].text)) for r in {c.passage_rank for c in quoted}]
+                unnamed = next((n for n in query.carried_people if not any(n in t for t in texts)), "")
             lacking = kinds_lacking(terms, [c.normalized for c in quoted])
             answerable = not unnamed and not lacking
         return Decision(probability, answerable, ranked, terms, lacking, unnamed)
