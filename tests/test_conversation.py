@@ -161,6 +161,14 @@ def test_he_and_a_demonstrative_with_its_noun_refer_to_what_an_earlier_answer_na
         "泸州市人工智能局的局长是谁？"
     )
     assert asked == []
+    # A name the tagger reads in a company's name (伟|明盛青|能源…有限公司) is no person.
+    company = ["赣州伟明盛青能源新材料有限公司副总经理李建国表示，公司计划扩建。"]
+    he = condense(
+        "What does he plan to expand?",
+        ["Who is the deputy general manager of Ganzhou Weiming Energy New Materials Co.?"],
+        answer=lambda question: company,
+    )
+    assert he == "What does 李建国 plan to expand?"
     # A question in Traditional characters asks who as well (誰); the name stays as the answer
     # writes it (Simplified→Traditional would make 林海峰 林海峯).
     traditional = quoting({"瀘州市人工智能局副局長是誰？": answers["泸州市人工智能局副局长是谁？"]})

@@ -152,6 +152,7 @@ _FRAGMENT_TAGS = {"n", "ng", "v", "vg", "vn", "a", "ag", "b", "g", "k", "h", "j"
 _PROPER_TAGS = {"nr", "ns", "nt", "nz", "nrt", "nrfg", "j", "eng", "title"}
 _ADVERB_TAGS = {"d", "ad"}
 _NOUN_FRAGMENT_TAGS = {"n", "ng", "j"}
+_MODIFIER_TAGS = {"a", "b"}
 # Those a follow-up's answer must name when the follow-up types one (abbreviations and Latin words
 # such as "AI" are left out: a sentence names them in other words).
 _TYPED_NAME_TAGS = {"nr", "ns", "nt", "nz", "nrt", "nrfg", "title"}
@@ -725,11 +726,25 @@ def _people(text: str) -> list[str]:
     # Normalizing keeps one character per character but for rare full-width sequences.
     written = text if len(text) == len(normalized) else normalized
     quoted = [m.span() for m in _TITLE.finditer(normalized)]
+    tokens = _tag(written)
     return [
         written[start:end]
         for start, end in person_spans(normalized)
-        if not any(s <= start and end <= e for s, e in quoted)
+        if not any(s <= start and end <= e for s, e in quoted) and not _in_organization(tokens, end)
     ]
+
+
+def _in_organization(tokens: list[_Token], end: int) -> bool:
+    """The tagger's person goes on, through nouns and adjectives, to an organization's suffix: it is
+    part of the organization's name (浙江伟|明盛青|能源|新|材料|有限公司)."""
+    for token in tokens:
+        if token.start < end:
+            continue
+        if token.nominal and _ends_name(token):
+            return True
+        if not (token.nominal or token.tag in _MODIFIER_TAGS):
+            return False
+    return False
 
 
 def _names_ending(text: str, head: str) -> list[str]:
