@@ -105,6 +105,7 @@ def test_an_asked_kind_is_lacking_unless_a_text_holds_one_beyond_the_question(sm
     # A role that speaks names no one.
     assert kinds_lacking(who, [normalize("青田港务局负责人表示，港口将扩建。")]) == ("person",)
     assert kinds_lacking(who, [normalize("港务局工作人员说，港口将扩建。")]) == ("person",)
+    assert kinds_lacking(who, [normalize("业内专家认为，港口将扩建。")]) == ("person",)
     # A question asking for no date, count or person lacks nothing.
     what = question_terms(make_query("青田港务局管理什么？"), small.index.idf)
     assert kinds_lacking(what, [normalize("松阳茶叶博物馆收藏了各地的茶具。")]) == ()
@@ -130,6 +131,10 @@ def test_a_follow_up_about_a_person_carried_in_needs_a_passage_naming_them(small
     rewritten = "李建国常去的博物馆收藏了什么？"
     assert carried_people("他常去的博物馆收藏了什么？", rewritten) == ("李建国",)
     assert carried_people(rewritten, rewritten) == ()
+    # What took the pronoun's place, not what the name tagger reads around it (周威曾), and not the
+    # conversation's entity put in for "he" when no person was found.
+    assert carried_people("他曾怎样解释处室的命名？", "周威曾怎样解释处室的命名？") == ("周威",)
+    assert carried_people("What did he say?", "What did Luzhou Data Bureau say?") == ()
     query = dataclasses.replace(make_query(rewritten), follow_up=True, carried_people=("李建国",))
     passages = small.retriever().retrieve(query, 5)
     always = ExtractiveAnswerer(small.index.idf, small.index.manifest.embedder.id, threshold=0.0)

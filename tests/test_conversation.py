@@ -401,15 +401,21 @@ def test_the_entity_is_the_subject_before_the_main_verb() -> None:
     )
     # A name jieba's dictionary cuts into characters (余|丽|慧) is one name.
     assert condense("那李建国呢？", ["余丽慧是哪个机构的局长？"]) == "李建国是哪个机构的局长？"
-    # A person saying something of it is not what "它" is.
+    # A person saying something of it is not what "它" is, nor a person it names beside a place.
+    assert condense("它有多少工作人员？", ["李建国在江阳区担任什么职务？"]) == "江阳区有多少工作人员？"
     assert condense("它的产值是多少？", ["丁某认为泸州在哪个产业有优势？"]) == "泸州的产值是多少？"
 
 
 def test_a_follow_up_can_be_read_with_the_conversation_s_topic_first() -> None:
     earlier = ["“泸州数据港”是什么时候正式开园的？"]
     assert with_topic("开园时召开了什么大会？", earlier) == "“泸州数据港”的开园时召开了什么大会？"
-    # A follow-up naming something no earlier question names may have a subject of its own.
+    # A follow-up naming something no earlier question names may have a subject of its own; one
+    # naming the topic, or a long one, needs no topic put in.
     assert with_topic("赣州开园时召开了什么大会？", earlier) is None
+    assert with_topic("仅赣州就召开了几次大会？", earlier) is None
+    assert with_topic("Ganzhou held how many conferences?", ["When did Luzhou Data Port open?"]) is None
+    assert with_topic("泸州数据港是哪一年成立的？", earlier) is None
+    assert with_topic("开园时召开的那次大会一共有多少家企业和机构参加？", earlier) is None
     assert with_topic("开园时召开了什么大会？", []) is None
 
 
@@ -422,9 +428,16 @@ def test_a_follow_up_can_be_read_in_the_frame_an_earlier_question_set() -> None:
         )
         == "In Luzhou's chip layout, which segment does Naxi focus on?"
     )
-    # A follow-up with a clause of its own sets its own frame; a conversation without one has none.
+    # A follow-up with a clause of its own sets its own frame; a conversation without one has none,
+    # nor one whose first clause states a figure (a premise), nor a comma inside a number.
     assert in_frame("按报告，纳溪区又有什么特点？", earlier) is None
     assert in_frame("纳溪区又有什么特点？", ["赣州有多少家企业？"]) is None
+    assert in_frame("纳溪区有多少家？", ["泸州投用智算中心6个，规模多大？"]) is None
+    assert in_frame("纳溪区有多少家？", ["泸州认定了1,732家企业吗？"]) is None
+    assert (
+        in_frame("AI firms in Naxi?", ["According to the report, how many AI firms are in Jiangyang?"])
+        == "According to the report, AI firms in Naxi?"
+    )
 
 
 def test_a_follow_up_refused_alone_is_answered_with_the_topic_carried_in(real_pipeline: Pipeline) -> None:

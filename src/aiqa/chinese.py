@@ -244,8 +244,8 @@ def _name_tagger():
 @lru_cache(maxsize=4096)
 def person_spans(text: str) -> tuple[tuple[int, int], ...]:
     """Where `text` names a person, by jieba.posseg with its HMM: unlike `tagged_words` it also tags
-    names its dictionary lacks ("局长林海峰"), at about 1 ms a sentence, so it is used only where a
-    person is asked for."""
+    names its dictionary lacks ("局长林海峰"), at about 1 ms a sentence: the answer step runs it
+    only where a person is asked for, the follow-up rewriter on the conversation's questions."""
     _jieba().load_for(text)
     spans = []
     at = 0

@@ -26,6 +26,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from .chinese import (
     Language,
@@ -150,7 +151,8 @@ _NOMINAL_TAGS = {"n", "ng", "nr", "ns", "nt", "nz", "nrt", "nrfg", "l", "j", "en
 # Tags a lone character of an unknown word gets (智 ng, 算 v); function words have others.
 _FRAGMENT_TAGS = {"n", "ng", "v", "vg", "vn", "a", "ag", "b", "g", "k", "h", "j"}
 _PROPER_TAGS = {"nr", "ns", "nt", "nz", "nrt", "nrfg", "j", "eng", "title"}
-_ADVERB_TAGS = {"d", "ad"}
+# A manner adverb (正式, 顺利): not 仅/又/就, which come before names too ("仅上海就…").
+_ADVERB_TAGS = {"ad"}
 _NOUN_FRAGMENT_TAGS = {"n", "ng", "j"}
 _MODIFIER_TAGS = {"a", "b"}
 # Those a follow-up's answer must name when the follow-up types one (abbreviations and Latin words
@@ -159,7 +161,8 @@ _TYPED_NAME_TAGS = {"nr", "ns", "nt", "nz", "nrt", "nrfg", "title"}
 # Characters that end the name of an organization or a place (局, 中心, 公司, 新区…).
 _NAME_END = set("局署处厅委会院所心司团港园区市县省镇州部办馆")
 _CLAUSE_END = set("，,。？?！!；;：:")
-_CLAUSE_BREAK = re.compile(r"[，,；;：:]")
+# A comma or colon between digits is part of a number (1,732; 10:30).
+_CLAUSE_BREAK = re.compile(r"[，；;：]|(?<!\d)[,:]|[,:](?!\d)")
 # What may close a name after its head noun: a quote or title mark, a year in brackets (《…报告(2025)》).
 _CLOSING = "”」》』\"'"
 _TRAILING_PARENTHETICAL = re.compile(r"[（(][^（）()]{1,12}[)）]$")
@@ -259,12 +262,10 @@ def condense(
     `answer` gives the sentences quoted for an earlier question; it is asked only when the
     follow-up needs them: for a 他/she or a 该区/这份报告 no question names, for the topic of an
     earlier which-question, for the date an earlier when-question was answered with."""
-    earlier = [turn.strip() for turn in history if turn and turn.strip()][-MAX_TURNS:]
+    earlier = _earlier(history)
     if not earlier or not leans_on_context(question):
         return None
-    resolved: list[str] = []
-    for turn in earlier:
-        resolved.append(_rewrite(turn, resolved) or turn)
+    resolved = _resolved(earlier)
     if rewriter is not None:
         try:
             rewritten = rewriter(question, earlier).strip()
@@ -276,40 +277,83 @@ def condense(
 
 
 def with_topic(question: str, history: Sequence[str], answer: Answerer | None = None) -> str | None:
-    """The follow-up with the conversation's topic put first, as for a question missing its subject
-    ("开园时召开了什么大会？" after a question about a park): the second reading of a follow-up
-    that `condense` leaves as it is. None when the question names something no earlier question
-    names: it may be a new subject, and two subjects make a question about neither."""
-    earlier = [turn.strip() for turn in history if turn and turn.strip()][-MAX_TURNS:]
+    """The follow-up with the conversation's topic put first, as for a short question missing its
+    subject ("开园时召开了什么大会？" after a question about a park, jieba tagging 开园 a place): the
+    second reading of a follow-up `condense` leaves as it is. None for a longer question, or one
+    naming something no earlier question names (it may be a new subject, and two subjects make a
+    question about neither), or one already naming the topic."""
+    earlier = _earlier(history)
     source = normalize("\n".join(earlier))
-    if not earlier or any(normalize(name) not in source for name in names_typed(question)):
+    if detect_language(question) == "en":
+        names = [w for w in _EN_CAPITALIZED.findall(question) if w.lower() not in _EN_FUNCTION_WORDS]
+        short = len(question.split()) <= EN_MISSING_SUBJECT_MAX_WORDS
+    else:
+        names = names_typed(question)
+        short = len(_HAN.findall(question)) <= MISSING_SUBJECT_MAX_CHARS
+    if not earlier or not short or any(normalize(name) not in source for name in names):
         return None
-    resolved: list[str] = []
-    for turn in earlier:
-        resolved.append(_rewrite(turn, resolved) or turn)
+    resolved = _resolved(earlier)
+    found = _continued(question, resolved, answer, switching=False)
+    if found is None or _unquoted(found[1].text) in _unquoted(question):
+        return None
     return _carried(question, resolved, answer, subject=True)
 
 
 def in_frame(question: str, history: Sequence[str]) -> str | None:
-    """The follow-up after the framing clause of the latest earlier question that opens with one
-    ("报告提到的布局中，江苏的特点是什么？" then "安徽又有什么特点？" → "报告提到的布局中，安徽又有
-    什么特点？"): the third reading of a follow-up `condense` leaves as it is. None when the
-    follow-up has clauses of its own or no earlier question has a frame."""
+    """The follow-up inside the frame the latest earlier question opened with: a first clause
+    stating no figure ("报告提到的布局中，江苏的特点是什么？" then "安徽又有什么特点？" → "报告提到的
+    布局中，安徽又有什么特点？"); the third reading of a follow-up `condense` leaves as it is. None
+    when the follow-up has clauses of its own or no earlier question has a frame. A clause with a
+    number is a premise, not a frame ("南京投用智算中心6个，规模多大？")."""
     if _CLAUSE_BREAK.search(question.rstrip("?？!！。 ")):
         return None
-    for turn in reversed([turn.strip() for turn in history if turn and turn.strip()][-MAX_TURNS:]):
+    for turn in reversed(_earlier(history)):
         breaks = list(_CLAUSE_BREAK.finditer(turn.rstrip("?？!！。 ")))
-        if breaks:
-            frame = turn[: breaks[-1].end()]
-            english = detect_language(question) == "en"
-            return f"{frame} {question[0].lower()}{question[1:]}" if english else frame + question.lstrip()
+        if not breaks:
+            continue
+        frame = turn[: breaks[-1].end()]
+        if _NUMBER.search(_TITLE.sub("", unicodedata.normalize("NFKC", frame))) or _INTERROGATIVE.search(
+            to_simplified(frame)
+        ):
+            return None
+        if detect_language(question) == "en":
+            # "Which segment…" continues the frame as "which segment…"; "AI companies…" stays.
+            opening = question[0].lower() if question[1:2].islower() else question[0]
+            return f"{frame} {opening}{question[1:]}"
+        return frame + question.lstrip()
     return None
 
 
 def carried_people(question: str, rewritten: str) -> tuple[str, ...]:
-    """The people a rewrite names and the question does not (normalized): carried in for a 他/she."""
-    typed = normalize(question)
-    return tuple(dict.fromkeys(n for n in map(normalize, _people(rewritten)) if n not in typed))
+    """What the rewrite put in place of the question's 他/她/he/his/that person (normalized), where
+    it is a person's name: the people carried in."""
+    english = detect_language(question) == "en"
+    # English is aligned by words ("his" → "X's"), Chinese by characters.
+    a, b = (question.split(), rewritten.split()) if english else (list(question), list(rewritten))
+    joiner = " " if english else ""
+    references = _EN_PERSON_REFERENCES if english else _PERSON_REFERENCES
+    carried = []
+    for op, a0, a1, b0, b1 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        said = joiner.join(a[a0:a1]).strip("?,.!").lower()
+        if op == "replace" and to_simplified(said) in references:
+            put = re.sub(r"['’]s$", "", joiner.join(b[b0:b1]))
+            # Not the conversation's entity, put in when no earlier answer named a person.
+            if _people(put):
+                carried.append(normalize(put))
+    return tuple(dict.fromkeys(carried))
+
+
+def _earlier(history: Sequence[str]) -> list[str]:
+    """The conversation's earlier questions that say something, the latest MAX_TURNS."""
+    return [turn.strip() for turn in history if turn and turn.strip()][-MAX_TURNS:]
+
+
+def _resolved(earlier: list[str]) -> list[str]:
+    """Each earlier question as the code path would have rewritten it, in order."""
+    resolved: list[str] = []
+    for turn in earlier:
+        resolved.append(_rewrite(turn, resolved) or turn)
+    return resolved
 
 
 def is_rewrite(question: str, earlier: Sequence[str], rewritten: str) -> bool:
@@ -498,12 +542,8 @@ def _carried(
             return None
         return dated[: old.start()] + year.group("year") + dated[old.end() :]
     new = _switched_to(question)
-    # "实施方案的编号是什么？" after a question about a 实施方案 and then another: the turn sharing
-    # a noun with the follow-up is the one it continues, else the latest with a topic. Topics are
-    # found lazily: one may ask the pipeline for an earlier answer.
-    nouns = _nouns(question)
-    turns = sorted(reversed(resolved), key=lambda turn: not nouns & _nouns(turn))  # stable: latest first
-    found = next(((t, e) for t in turns if (e := _topic(t, answer, new is not None))), None)
+    # "实施方案的编号是什么？" after a question about a 实施方案 and then another continues the first.
+    found = _continued(question, resolved, answer, new is not None)
     if found is None:
         return None
     previous, entity = found
@@ -528,6 +568,17 @@ def _carried(
 # --- Chinese ------------------------------------------------------------------------------------
 
 
+def _continued(
+    question: str, resolved: list[str], answer: Answerer | None, switching: bool
+) -> tuple[str, _Entity] | None:
+    """The earlier turn the follow-up continues, with its topic: the turn sharing a noun with the
+    follow-up, else the latest with a topic. Topics are found lazily: one may ask the pipeline for
+    an earlier answer."""
+    nouns = _nouns(question)
+    turns = sorted(reversed(resolved), key=lambda turn: not nouns & _nouns(turn))  # stable: latest first
+    return next(((t, e) for t in turns if (e := _topic(t, answer, switching))), None)
+
+
 def _tag(text: str) -> list[_Token]:
     """Tagged words of the question, found on its Simplified form, located in the original.
 
@@ -541,8 +592,8 @@ def _tag(text: str) -> list[_Token]:
     position = 0
     for word, tag in tagged_words(simplified):
         end = position + len(word)
-        # An adverb modifies a verb: a name right after one is a verb jieba's dictionary also
-        # lists as a name (正式|开园 "opened", tagged a place).
+        # A manner adverb modifies a verb: a name right after one is a verb jieba's dictionary
+        # also lists as a name (正式|开园 "opened", tagged a place).
         if tag in _PROPER_TAGS and tokens and tokens[-1].tag in _ADVERB_TAGS:
             tag = "v"
         tokens.append(_Token(text[position:end], tag, position, end))
@@ -554,10 +605,18 @@ def _tag(text: str) -> list[_Token]:
 
 def _named(text: str, simplified: str, tokens: list[_Token]) -> list[_Token]:
     """A person's name jieba's dictionary cuts into characters (余|丽|慧) as one name, where its name
-    tagger finds one."""
+    tagger finds one (about 1 ms a question, cached)."""
     for start, end in person_spans(simplified):
         inside = [t for t in tokens if start <= t.start and t.end <= end]
-        if len(inside) > 1 and inside[0].start == start and inside[-1].end == end:
+        # Single characters only, one of them a name by the dictionary too: the tagger alone also
+        # reads names into 官|宣 or 周威|笑.
+        if (
+            len(inside) > 1
+            and inside[0].start == start
+            and inside[-1].end == end
+            and all(len(t.text) == 1 for t in inside)
+            and any(t.tag.startswith("nr") for t in inside)
+        ):
             at = tokens.index(inside[0])
             tokens[at : at + len(inside)] = [_Token(text[start:end], "nr", start, end)]
     return tokens
@@ -823,6 +882,11 @@ def _runs(tokens: list[_Token], keep: Callable[[_Token], bool]) -> list[list[_To
     return [run for run in runs if run]
 
 
+def _unquoted(text: str) -> str:
+    """Normalized, without quote and title marks: “泸州数据港” names 泸州数据港."""
+    return re.sub(r"[“”「」『』《》\"']", "", normalize(text))
+
+
 def _bare(name: str) -> str:
     """A name without its closing quote or bracket and trailing parenthetical: 《…报告(2025)》 → 《…报告."""
     return _TRAILING_PARENTHETICAL.sub("", name.rstrip(_CLOSING)).rstrip(_CLOSING)
@@ -904,10 +968,13 @@ def _entity(question: str) -> _Entity | None:
     # not 江阳区; a verb with a 的 after it modifies a noun ("2022年落地江阳区的X是…"). Not a person
     # who says something of it ("丁某认为泸州…"): a person is 他, not an entity (`_Context.person`).
     main = _main_verb(tokens[:clause_end])
-    subject = _last_proper_run(tokens[:main]) if main is not None else None
-    if subject is not None and all(t.tag.startswith("nr") for t in subject if t.proper):
-        subject = None
-    run = subject or _last_proper_run(tokens[:clause_end]) or _last_proper_run(tokens)
+    run = (
+        (_last_proper_run(tokens[:main], people=False) if main is not None else None)
+        or _last_proper_run(tokens[:clause_end], people=False)
+        or _last_proper_run(tokens, people=False)
+        # A question about a person only: "那李建国呢？" after it switches the person.
+        or _last_proper_run(tokens)
+    )
     # A which-question's topic is its answer ("哪个城市设立了数据产业局？" is not about a 数据产业局);
     # "X公司在哪里落地？" is about X.
     asked = _asked(question)
@@ -974,13 +1041,18 @@ def _fragment(token: _Token) -> bool:
     return len(token.text) == 1 and bool(_HAN.match(token.text)) and token.tag in _FRAGMENT_TAGS
 
 
-def _last_proper_run(tokens: list[_Token]) -> list[_Token] | None:
+def _last_proper_run(tokens: list[_Token], people: bool = True) -> list[_Token] | None:
     """The last noun phrase holding a proper noun: the head of "…的麦田能源", not its modifier.
 
     A phrase a preposition governs ("…企业在城市治理场景的…") says where or to what, not what the
-    question is about; it is the entity only when no other phrase names one.
+    question is about; it is the entity only when no other phrase names one. Without `people`, a
+    phrase whose names are all people's is skipped.
     """
-    named = _proper_runs(tokens)
+    named = [
+        (run, governed)
+        for run, governed in _proper_runs(tokens)
+        if people or not all(t.tag.startswith("nr") for t in run if t.proper)
+    ]
     chosen = [r for r, g in named if not g] or [r for r, _ in named]
     return chosen[-1] if chosen else None
 

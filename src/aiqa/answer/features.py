@@ -442,15 +442,20 @@ def held_spans(kind: str, text: str, strict: bool = False) -> Iterator[tuple[int
 
 
 def _role_speaks(text: str, match: re.Match[str]) -> bool:
-    """All the pattern takes for a name before its verb ("…表示", "…担任") is part of one common
-    noun (负责人表示, 工作人员说): a role, not a name. (王|剑锋 is a name ending in a noun.)"""
+    """The one before the verb of a "…表示"/"…担任" the person pattern found is a common noun, with
+    no name among what the pattern took: a role, not a name ("负责人表示", "业内专家认为"; but
+    "王|剑锋表示" is a name ending in a noun)."""
     if match.group("verb") is None:
         return False
-    before = tagged_words(text[: match.start("verb")])
-    if not before:
+    at, spans = 0, []
+    for word, tag in tagged_words(text[: match.start("verb")]):
+        spans.append((at, at + len(word), word, tag))
+        at += len(word)
+    if not spans:
         return False
-    word, tag = before[-1]
-    return len(word) >= 2 and tag == "n" and match.start("verb") - len(word) <= match.start()
+    _, _, word, tag = spans[-1]
+    named = any(tag.startswith("nr") for start, end, _, tag in spans[:-1] if end > match.start())
+    return len(word) >= 2 and tag == "n" and not named
 
 
 def _common_run(question: str, text: str) -> int:
