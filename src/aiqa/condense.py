@@ -278,7 +278,7 @@ def condense(
 
 def with_topic(question: str, history: Sequence[str], answer: Answerer | None = None) -> str | None:
     """The follow-up with the conversation's topic put first, as for a short question missing its
-    subject ("开园时召开了什么大会？" after a question about a park, jieba tagging 开园 a place): the
+    subject ("开园时请了哪些嘉宾？" after a question about a park, jieba tagging 开园 a place): the
     second reading of a follow-up `condense` leaves as it is. None for a longer question, or one
     naming something no earlier question names (it may be a new subject, and two subjects make a
     question about neither), or one already naming the topic."""
@@ -301,10 +301,10 @@ def with_topic(question: str, history: Sequence[str], answer: Answerer | None = 
 
 def in_frame(question: str, history: Sequence[str]) -> str | None:
     """The follow-up inside the frame the latest earlier question opened with: a first clause
-    stating no figure ("报告提到的布局中，江苏的特点是什么？" then "安徽又有什么特点？" → "报告提到的
-    布局中，安徽又有什么特点？"); the third reading of a follow-up `condense` leaves as it is. None
-    when the follow-up has clauses of its own or no earlier question has a frame. A clause with a
-    number is a premise, not a frame ("南京投用智算中心6个，规模多大？")."""
+    stating no figure ("泸州报告提到的布局中，江阳区的重点是什么？" then "纳溪区又有什么重点？"
+    → "泸州报告提到的布局中，纳溪区又有什么重点？"); the third reading of a follow-up `condense`
+    leaves as it is. None when the follow-up has clauses of its own or no earlier question has a
+    frame. A clause with a number is a premise, not a frame ("泸州投用智算中心6个，规模多大？")."""
     if _CLAUSE_BREAK.search(question.rstrip("?？!！。 ")):
         return None
     for turn in reversed(_earlier(history)):

@@ -218,7 +218,7 @@ class Pipeline:
         retrieved = self.retriever().retrieve(query, max(k, RETRIEVED_SHOWN))
         if rewritten is None and history and not self._extractive.decide(query, retrieved[:k]).answerable:
             # Read alone the follow-up is refused: it may lean on the conversation in a way the
-            # rewrite did not see ("开园时召开了什么大会？"). Read with the topic carried in, it is
+            # rewrite did not see ("开园时请了哪些嘉宾？"). Read with the topic carried in, it is
             # taken only when that reading is answered (the gate of every answerer).
             for carried in (with_topic(question, history, earlier), in_frame(question, history)):
                 if carried is None:

@@ -143,7 +143,7 @@ class ExtractiveAnswerer:
                 "",
             )
             # A person carried in for 他 may be named a sentence or two from the quote ("…。"X"，
-            # 周威说"), but not outside its passage: "他在哪个单位工作？" quoting another passage
+            # 周威说"), but not outside its passage: "他的办公室在几楼？" quoting another passage
             # answers about someone else.
             if not unnamed:
                 texts = [normalize(clean(passages[r].text)) for r in {c.passage_rank for c in quoted}]
