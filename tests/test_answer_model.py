@@ -106,6 +106,8 @@ def test_an_asked_kind_is_lacking_unless_a_text_holds_one_beyond_the_question(sm
     assert kinds_lacking(who, [normalize("青田港务局负责人表示，港口将扩建。")]) == ("person",)
     assert kinds_lacking(who, [normalize("港务局工作人员说，港口将扩建。")]) == ("person",)
     assert kinds_lacking(who, [normalize("业内专家认为，港口将扩建。")]) == ("person",)
+    # A surname jieba tags as another word (张|剑锋) still makes a name.
+    assert kinds_lacking(who, [normalize("记者张剑锋表示，港口将扩建。")]) == ()
     # A question asking for no date, count or person lacks nothing.
     what = question_terms(make_query("青田港务局管理什么？"), small.index.idf)
     assert kinds_lacking(what, [normalize("松阳茶叶博物馆收藏了各地的茶具。")]) == ()
@@ -135,6 +137,7 @@ def test_a_follow_up_about_a_person_carried_in_needs_a_passage_naming_them(small
     # conversation's entity put in for "he" when no person was found.
     assert carried_people("他曾怎样解释处室的命名？", "周威曾怎样解释处室的命名？") == ("周威",)
     assert carried_people("What did he say?", "What did Luzhou Data Bureau say?") == ()
+    assert carried_people("他担任什么职务？", "局长李建国担任什么职务？") == ("李建国",)
     query = dataclasses.replace(make_query(rewritten), follow_up=True, carried_people=("李建国",))
     passages = small.retriever().retrieve(query, 5)
     always = ExtractiveAnswerer(small.index.idf, small.index.manifest.embedder.id, threshold=0.0)

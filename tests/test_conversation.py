@@ -401,6 +401,10 @@ def test_the_entity_is_the_subject_before_the_main_verb() -> None:
     )
     # A name jieba's dictionary cuts into characters (余|丽|慧) is one name.
     assert condense("那李建国呢？", ["余丽慧是哪个机构的局长？"]) == "李建国是哪个机构的局长？"
+    # An adverb that modifies verbs only (已经) says 开园 is one; a switch to a person replaces the
+    # person, not the place.
+    assert condense("它在哪个区？", ["泸州数据港已经开园了吗？"]) == "泸州数据港在哪个区？"
+    assert condense("那周威呢？", ["李建国在江阳区担任什么职务？"]) == "周威在江阳区担任什么职务？"
     # A person saying something of it is not what "它" is, nor a person it names beside a place.
     assert condense("它有多少工作人员？", ["李建国在江阳区担任什么职务？"]) == "江阳区有多少工作人员？"
     assert condense("它的产值是多少？", ["丁某认为泸州在哪个产业有优势？"]) == "泸州的产值是多少？"
@@ -434,6 +438,12 @@ def test_a_follow_up_can_be_read_in_the_frame_an_earlier_question_set() -> None:
     assert in_frame("纳溪区又有什么特点？", ["赣州有多少家企业？"]) is None
     assert in_frame("纳溪区有多少家？", ["泸州投用智算中心6个，规模多大？"]) is None
     assert in_frame("纳溪区有多少家？", ["泸州认定了1,732家企业吗？"]) is None
+    # A year dates a frame; a question word makes the first clause a question of its own.
+    assert (
+        in_frame("纳溪区的重点是什么？", ["2025年泸州报告提到的布局中，江阳区的重点是什么？"])
+        == "2025年泸州报告提到的布局中，纳溪区的重点是什么？"
+    )
+    assert in_frame("And Naxi?", ["Which report covers Luzhou, and what does it say?"]) is None
     assert (
         in_frame("AI firms in Naxi?", ["According to the report, how many AI firms are in Jiangyang?"])
         == "According to the report, AI firms in Naxi?"

@@ -63,6 +63,10 @@ EN_MISSING_SUBJECT_MAX_WORDS = 10
 # tuning half of eval/conversations.jsonl are at most 1.05 times that reference; a rewording such as
 # "Who is the director of the Guangzhou Haizhu District AI Development Bureau?" for "Who is its
 # director?" is 1.13; an answer with its evidence is two or more.
+# A follow-up longer than this is not aligned with its rewrite to find the people carried in:
+# aligning a 2,000-character question character by character takes about a second. A follow-up
+# leaning on 他 is a sentence or two.
+CARRIED_MAX_CHARS = 200
 MAX_REWRITE_GROWTH = 1.3
 REWRITE_SLACK_CHARS = 4
 
@@ -131,6 +135,7 @@ _EN_TEMPORAL = re.compile(
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_YEAR_WORD = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)年?")
 _YEAR_MONTH = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*年\s*(\d{1,2})\s*月")
 _YEAR_SWITCH = re.compile(
     r"^\s*(?:那么?|and|what about|how about)?\s*(?:in\s+|for\s+)?(?P<year>(?:19|20)\d\d)\s*年?的?\s*呢?\s*[?.]?\s*$",
@@ -151,8 +156,10 @@ _NOMINAL_TAGS = {"n", "ng", "nr", "ns", "nt", "nz", "nrt", "nrfg", "l", "j", "en
 # Tags a lone character of an unknown word gets (智 ng, 算 v); function words have others.
 _FRAGMENT_TAGS = {"n", "ng", "v", "vg", "vn", "a", "ag", "b", "g", "k", "h", "j"}
 _PROPER_TAGS = {"nr", "ns", "nt", "nz", "nrt", "nrfg", "j", "eng", "title"}
-# A manner adverb (正式, 顺利): not 仅/又/就, which come before names too ("仅上海就…").
-_ADVERB_TAGS = {"ad"}
+_ADVERB_TAGS = {"d", "ad"}
+# Adverbs that also stand before a name ("仅上海就…", "又深圳…"): a closed class of focus and
+# repetition words, unlike 正式/已经/率先, which modify verbs only.
+_FOCUS_ADVERBS = {"仅", "仅仅", "只", "只有", "就", "又", "也", "都", "才", "还", "再", "更", "最", "甚至", "尤其", "特别", "光", "单", "唯独"}  # fmt: skip
 _NOUN_FRAGMENT_TAGS = {"n", "ng", "j"}
 _MODIFIER_TAGS = {"a", "b"}
 # Those a follow-up's answer must name when the follow-up types one (abbreviations and Latin words
@@ -300,20 +307,26 @@ def with_topic(question: str, history: Sequence[str], answer: Answerer | None = 
 
 
 def in_frame(question: str, history: Sequence[str]) -> str | None:
-    """The follow-up inside the frame the latest earlier question opened with: a first clause
-    stating no figure ("泸州报告提到的布局中，江阳区的重点是什么？" then "纳溪区又有什么重点？"
+    """The follow-up inside the frame the latest earlier question opened with: its clauses before
+    the last, stating no figure ("泸州报告提到的布局中，江阳区的重点是什么？" then "纳溪区又有什么重点？"
     → "泸州报告提到的布局中，纳溪区又有什么重点？"); the third reading of a follow-up `condense`
     leaves as it is. None when the follow-up has clauses of its own or no earlier question has a
     frame. A clause with a number is a premise, not a frame ("泸州投用智算中心6个，规模多大？")."""
-    if _CLAUSE_BREAK.search(question.rstrip("?？!！。 ")):
+    if _CLAUSE_BREAK.search(unicodedata.normalize("NFKC", question).rstrip("?？!！。 ")):
         return None
     for turn in reversed(_earlier(history)):
-        breaks = list(_CLAUSE_BREAK.finditer(turn.rstrip("?？!！。 ")))
-        if not breaks:
+        # NFKC keeps the offsets of these questions (it changes only rare full-width sequences).
+        folded = unicodedata.normalize("NFKC", turn)
+        breaks = list(_CLAUSE_BREAK.finditer(folded.rstrip("?？!！。 ")))
+        if not breaks or len(folded) != len(turn):
             continue
         frame = turn[: breaks[-1].end()]
-        if _NUMBER.search(_TITLE.sub("", unicodedata.normalize("NFKC", frame))) or _INTERROGATIVE.search(
-            to_simplified(frame)
+        # A year dates the frame ("2025年报告提到的布局中，"); a count or amount states a premise.
+        figures = _YEAR_WORD.sub("", _TITLE.sub("", folded[: breaks[-1].end()]))
+        if (
+            _NUMBER.search(figures)
+            or _INTERROGATIVE.search(to_simplified(frame))
+            or _EN_QUESTION_WORD.search(frame)
         ):
             return None
         if detect_language(question) == "en":
@@ -327,6 +340,8 @@ def in_frame(question: str, history: Sequence[str]) -> str | None:
 def carried_people(question: str, rewritten: str) -> tuple[str, ...]:
     """What the rewrite put in place of the question's 他/她/he/his/that person (normalized), where
     it is a person's name: the people carried in."""
+    if len(question) > CARRIED_MAX_CHARS:
+        return ()
     english = detect_language(question) == "en"
     # English is aligned by words ("his" → "X's"), Chinese by characters.
     a, b = (question.split(), rewritten.split()) if english else (list(question), list(rewritten))
@@ -336,10 +351,10 @@ def carried_people(question: str, rewritten: str) -> tuple[str, ...]:
     for op, a0, a1, b0, b1 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         said = joiner.join(a[a0:a1]).strip("?,.!").lower()
         if op == "replace" and to_simplified(said) in references:
+            # The names in it ("局长李建国"), not the conversation's entity put in when no earlier
+            # answer named a person.
             put = re.sub(r"['’]s$", "", joiner.join(b[b0:b1]))
-            # Not the conversation's entity, put in when no earlier answer named a person.
-            if _people(put):
-                carried.append(normalize(put))
+            carried += [normalize(name) for name in _people(put)]
     return tuple(dict.fromkeys(carried))
 
 
@@ -548,6 +563,9 @@ def _carried(
         return None
     previous, entity = found
     if new:
+        # "那周威呢？" after a question about a person and a place switches the person.
+        if _people(new):
+            entity = _entity(previous, person=True) or entity
         return _switch(previous, entity, new)
     context = _Context(entity.text, resolved, answer)
     language = detect_language(question)
@@ -592,9 +610,14 @@ def _tag(text: str) -> list[_Token]:
     position = 0
     for word, tag in tagged_words(simplified):
         end = position + len(word)
-        # A manner adverb modifies a verb: a name right after one is a verb jieba's dictionary
-        # also lists as a name (正式|开园 "opened", tagged a place).
-        if tag in _PROPER_TAGS and tokens and tokens[-1].tag in _ADVERB_TAGS:
+        # An adverb other than a focus word modifies a verb: a name right after one is a verb
+        # jieba's dictionary also lists as a name (正式|开园 "opened", tagged a place).
+        if (
+            tag in _PROPER_TAGS
+            and tokens
+            and tokens[-1].tag in _ADVERB_TAGS
+            and tokens[-1].text not in _FOCUS_ADVERBS
+        ):
             tag = "v"
         tokens.append(_Token(text[position:end], tag, position, end))
         position = end
@@ -951,8 +974,9 @@ class _Entity:
     places: str | None  # the place names that open it ("青田县"), replaced when only the place switches
 
 
-def _entity(question: str) -> _Entity | None:
-    """The entity a question is about: its first noun phrase holding a proper noun."""
+def _entity(question: str, person: bool = False) -> _Entity | None:
+    """The entity a question is about: its first noun phrase holding a proper noun. `person`: the
+    last phrase naming only people, when there is one."""
     if detect_language(question) == "en":
         names = _en_names(question)
         if not names:
@@ -968,7 +992,8 @@ def _entity(question: str) -> _Entity | None:
     # not 江阳区; a verb with a 的 after it modifies a noun ("2022年落地江阳区的X是…"). Not a person
     # who says something of it ("丁某认为泸州…"): a person is 他, not an entity (`_Context.person`).
     main = _main_verb(tokens[:clause_end])
-    run = (
+    people = [r for r, _ in _proper_runs(tokens) if all(t.tag.startswith("nr") for t in r if t.proper)]
+    run = (people[-1] if person and people else None) or (
         (_last_proper_run(tokens[:main], people=False) if main is not None else None)
         or _last_proper_run(tokens[:clause_end], people=False)
         or _last_proper_run(tokens, people=False)

@@ -441,6 +441,10 @@ def held_spans(kind: str, text: str, strict: bool = False) -> Iterator[tuple[int
         yield from person_spans(text)
 
 
+# Single characters that stand before a role noun without naming anyone ("各专家", "该负责人").
+_DETERMINERS = set("该这那各本某每此其")
+
+
 def _role_speaks(text: str, match: re.Match[str]) -> bool:
     """The one before the verb of a "…表示"/"…担任" the person pattern found is a common noun, with
     no name among what the pattern took: a role, not a name ("负责人表示", "业内专家认为"; but
@@ -454,7 +458,12 @@ def _role_speaks(text: str, match: re.Match[str]) -> bool:
     if not spans:
         return False
     _, _, word, tag = spans[-1]
-    named = any(tag.startswith("nr") for start, end, _, tag in spans[:-1] if end > match.start())
+    before = [(w, t) for start, end, w, t in spans[:-1] if end > match.start()]
+    # A name: tagged so, or a single character before the noun, where jieba tags many surnames as
+    # other words (张|剑锋: 张 a measure word), unless a determiner (各|专家, 该|局长).
+    named = any(t.startswith("nr") for _, t in before) or bool(
+        before and len(before[-1][0]) == 1 and before[-1][0] not in _DETERMINERS
+    )
     return len(word) >= 2 and tag == "n" and not named
 
 
