@@ -135,7 +135,7 @@ _EN_TEMPORAL = re.compile(
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
-_YEAR_WORD = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)年?")
+_YEAR_WORD = re.compile(_YEAR.pattern + "年?")
 _YEAR_MONTH = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*年\s*(\d{1,2})\s*月")
 _YEAR_SWITCH = re.compile(
     r"^\s*(?:那么?|and|what about|how about)?\s*(?:in\s+|for\s+)?(?P<year>(?:19|20)\d\d)\s*年?的?\s*呢?\s*[?.]?\s*$",
@@ -992,8 +992,8 @@ def _entity(question: str, person: bool = False) -> _Entity | None:
     # not 江阳区; a verb with a 的 after it modifies a noun ("2022年落地江阳区的X是…"). Not a person
     # who says something of it ("丁某认为泸州…"): a person is 他, not an entity (`_Context.person`).
     main = _main_verb(tokens[:clause_end])
-    people = [r for r, _ in _proper_runs(tokens) if all(t.tag.startswith("nr") for t in r if t.proper)]
-    run = (people[-1] if person and people else None) or (
+    people = [r for r, _ in _proper_runs(tokens) if _of_people(r)] if person else []
+    run = (people[-1] if people else None) or (
         (_last_proper_run(tokens[:main], people=False) if main is not None else None)
         or _last_proper_run(tokens[:clause_end], people=False)
         or _last_proper_run(tokens, people=False)
@@ -1073,13 +1073,14 @@ def _last_proper_run(tokens: list[_Token], people: bool = True) -> list[_Token] 
     question is about; it is the entity only when no other phrase names one. Without `people`, a
     phrase whose names are all people's is skipped.
     """
-    named = [
-        (run, governed)
-        for run, governed in _proper_runs(tokens)
-        if people or not all(t.tag.startswith("nr") for t in run if t.proper)
-    ]
+    named = [(run, governed) for run, governed in _proper_runs(tokens) if people or not _of_people(run)]
     chosen = [r for r, g in named if not g] or [r for r, _ in named]
     return chosen[-1] if chosen else None
+
+
+def _of_people(run: list[_Token]) -> bool:
+    """Every name in the phrase is a person's."""
+    return all(t.tag.startswith("nr") for t in run if t.proper)
 
 
 def _ends_name(token: _Token) -> bool:
